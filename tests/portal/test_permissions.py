@@ -24,11 +24,16 @@ from tests.permissions import ROLES, Context, RouteCase
 def _collect() -> tuple[list[RouteCase], dict]:
     cases: list[RouteCase] = []
     builders: dict = {}
-    modules = ["tests.portal.route_cases"] + [
-        f"tests.portal.{info.name}.route_cases"
-        for info in pkgutil.iter_modules(tests.portal.__path__)
-        if info.ispkg
-    ]
+    modules = ["tests.portal.route_cases"]
+    for package in pkgutil.iter_modules(tests.portal.__path__):
+        if not package.ispkg:
+            continue
+        folder = importlib.import_module(f"tests.portal.{package.name}")
+        modules += [
+            f"tests.portal.{package.name}.{info.name}"
+            for info in pkgutil.iter_modules(folder.__path__)
+            if info.name.startswith("route_cases")
+        ]
     for name in modules:
         try:
             module = importlib.import_module(name)
