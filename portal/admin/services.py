@@ -364,7 +364,8 @@ def parse_staff_csv(data: bytes) -> ImportPreview:
             except ValueError:
                 problems.append(f"contract_start '{row['contract_start']}' is not a date like 2026-04-01")
         if problems:
-            preview.errors.append(RowError(index, "; ".join(problems).capitalize() + "."))
+            message = "; ".join(problems)
+            preview.errors.append(RowError(index, message[0].upper() + message[1:] + "."))
             continue
         seen_numbers[number] = index
         seen_emails[email] = index
