@@ -12,7 +12,10 @@ from sqlalchemy.engine import make_url
 
 def base_database_url() -> str | None:
     """The PostgreSQL (or other) server the suite runs against, if any; None means SQLite."""
-    return os.environ.get("DATABASE_URL") or None
+    url = os.environ.get("DATABASE_URL") or None
+    if url is not None and url.startswith("sqlite"):
+        return None
+    return url
 
 
 def _normalise(url: str) -> str:
