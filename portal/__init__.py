@@ -46,6 +46,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     jobs.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                _configure_sqlite(engine)
 
     from portal.models import User
 
@@ -58,6 +62,31 @@ def register_extensions(app: Flask) -> None:
         if user is None or user.session_version != int(version):
             return None
         return user
+
+
+def _configure_sqlite(engine: Any) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+
+    Python's sqlite3 module starts transactions lazily and commits on its own around DDL,
+    which breaks savepoints and "one commit per request". SQLAlchemy's documented recipe
+    hands transaction control back: no implicit handling, an explicit BEGIN. WAL lets
+    readers work while the worker writes; foreign keys are enforced as on PostgreSQL.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from portal.cli import main
 from portal.demo import DEMO_LOGINS
 from portal.extensions import db
 from portal.models import Role, ShiftType, StaffMember, User, Ward
@@ -19,7 +20,7 @@ def _runner_app(tmp_path, instance_path):
 def test_demo_builds_a_hospital_on_an_empty_database(tmp_path, instance_path):
     app, url = _runner_app(tmp_path, instance_path)
     try:
-        result = app.test_cli_runner().invoke(args=["demo"])
+        result = app.test_cli_runner().invoke(main, args=["demo"])
         assert result.exit_code == 0, result.output
         for _, email, password in DEMO_LOGINS:
             assert email in result.output and password in result.output
@@ -41,7 +42,7 @@ def test_demo_builds_a_hospital_on_an_empty_database(tmp_path, instance_path):
             admin = db.session.scalar(select(User).where(User.email == DEMO_LOGINS[2][1]))
             assert any(r.role == Role.ADMIN for r in admin.roles)
             db.engine.dispose()
-        again = app.test_cli_runner().invoke(args=["demo"])
+        again = app.test_cli_runner().invoke(main, args=["demo"])
         assert again.exit_code == 0 and "already loaded" in again.output
     finally:
         drop_database(url)
@@ -51,10 +52,10 @@ def test_init_and_create_admin(tmp_path, instance_path):
     app, url = _runner_app(tmp_path, instance_path)
     try:
         runner = app.test_cli_runner()
-        assert runner.invoke(args=["init"]).exit_code == 0
-        short = runner.invoke(args=["create-admin", "--email", "boss@example.test", "--password", "short"])
+        assert runner.invoke(main, args=["init"]).exit_code == 0
+        short = runner.invoke(main, args=["create-admin", "--email", "boss@example.test", "--password", "short"])
         assert short.exit_code != 0 and "at least 10 characters" in short.output
-        ok = runner.invoke(args=["create-admin", "--email", "boss@example.test", "--password", "long-enough-pass"])
+        ok = runner.invoke(main, args=["create-admin", "--email", "boss@example.test", "--password", "long-enough-pass"])
         assert ok.exit_code == 0, ok.output
         with app.app_context():
             user = db.session.scalar(select(User).where(User.email == "boss@example.test"))
