@@ -1,0 +1,82 @@
+"""A patient thanks a nurse on a phone; the manager approves it; the nurse sees the praise."""
+
+from __future__ import annotations
+
+from portal.demo import DEMO_LOGINS
+from tests.browser.conftest import check_accessibility, screenshot, sign_in, sign_out
+
+NURSE = DEMO_LOGINS[0]
+MANAGER = DEMO_LOGINS[1]
+PRAISE = "She held my hand before my operation and explained every step"
+
+
+def test_patient_praise_reaches_the_named_nurse(live_server, phone):
+    # 1. A patient on a phone, no sign-in, through the short address on the poster.
+    phone.goto(live_server("/f/W7"))
+    assert phone.get_by_role("heading", level=1).inner_text().startswith("How was your care on Ward 7")
+    check_accessibility(phone)
+    screenshot(phone, "recognition-public-form-phone")
+    phone.get_by_label("Very good", exact=True).check()
+    phone.get_by_label("10", exact=True).check()
+    phone.get_by_label("Is there anyone you would like to thank?").fill("Amara Okafor")
+    phone.get_by_label("Tell us about your care").fill(
+        f"{PRAISE}. My daughter Sophie (07700 900321) says thank you too. <script>alert(1)</script>")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.get_by_role("button", name="Send feedback").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_role("heading", name="Thank you for your feedback").is_visible()
+    check_accessibility(phone)
+    screenshot(phone, "recognition-public-thanks-phone")
+
+    # 2. The ward manager approves it from the moderation queue.
+    sign_in(phone, live_server, MANAGER[1], MANAGER[2])
+    phone.get_by_role("link", name="Patient feedback").first.click()
+    phone.wait_for_load_state()
+    item = phone.locator("li.queue__item", has_text=PRAISE)
+    assert item.count() == 1
+    assert "07700" not in item.inner_text() and "Sophie" not in item.inner_text()
+    check_accessibility(phone)
+    screenshot(phone, "recognition-moderation-queue-phone")
+    item.get_by_role("link", name="Review").click()
+    phone.wait_for_load_state()
+    chosen = phone.get_by_label("Who is the patient thanking?")
+    assert chosen.evaluate("el => Array.from(el.selectedOptions).map(o => o.text)") == ["Amara Okafor – W7"]
+    check_accessibility(phone)
+    screenshot(phone, "recognition-moderate-phone")
+    phone.get_by_role("button", name="Approve as patient praise").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Approved. It is now in their recognition feed.").is_visible()
+    assert phone.locator("li.queue__item", has_text=PRAISE).count() == 0
+    sign_out(phone)
+
+    # 3. The nurse signs in and sees the praise, redacted, in her feed and on her home page.
+    sign_in(phone, live_server, NURSE[1], NURSE[2])
+    phone.goto(live_server("/recognition/"))
+    card = phone.locator("article.recognition", has_text=PRAISE).first
+    assert card.is_visible()
+    text = card.inner_text()
+    assert "Patient praise" in text and "A patient thanked" in text and "Amara Okafor" in text
+    assert "07700" not in text and "Sophie" not in text and "<script>alert(1)</script>" in text  # shown, not run
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    check_accessibility(phone)
+    screenshot(phone, "recognition-feed-nurse-phone")
+    phone.get_by_role("link", name="Received").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text(PRAISE).first.is_visible()
+    check_accessibility(phone)
+    screenshot(phone, "recognition-received-nurse-phone")
+
+
+def test_manager_pages_on_desktop(live_server, desktop):
+    sign_in(desktop, live_server, MANAGER[1], MANAGER[2])
+    for path, name in (("/recognition/kpis", "recognition-kpis-desktop"),
+                       ("/recognition/feedback", "recognition-moderation-desktop")):
+        desktop.goto(live_server(path))
+        check_accessibility(desktop)
+        screenshot(desktop, name)
+    desktop.goto(live_server("/recognition/feedback"))
+    desktop.get_by_role("link", name="Feedback poster for Ward 7 – Acute Medicine").click()
+    desktop.wait_for_load_state()
+    assert desktop.locator("svg.poster__qr").is_visible()
+    check_accessibility(desktop)
+    screenshot(desktop, "recognition-poster-desktop")
