@@ -4,6 +4,11 @@ A roster period belongs to a ward. Nurses add requests while its request window 
 the manager optimises into the period's one working draft, edits it and publishes it as an
 immutable numbered version. Later changes (swaps, open shifts, sick calls) publish new
 versions; nothing published is ever edited in place.
+
+Additive changes by the roster side (for the other scheduling engineer):
+- OptimiserRun.purpose ("optimise" or "repair"), OptimiserRun.reference_roster_id and
+  OptimiserRun.frozen_before: a sick-call repair re-optimises from ``frozen_before`` with minimal
+  change to the reference (published) roster, and writes the result into the draft.
 """
 
 from __future__ import annotations
@@ -313,6 +318,12 @@ class OptimiserRun(db.Model):
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
+    # "optimise" (a fresh draft) or "repair" (sick call: minimal change to reference_roster_id,
+    # every day before frozen_before kept as published).
+    purpose: Mapped[str] = mapped_column(String(16), default="optimise")
+    # A plain id (no foreign key): roster already refers to optimiser_run; a cycle complicates DDL.
+    reference_roster_id: Mapped[int | None] = mapped_column(Integer)
+    frozen_before: Mapped[date | None] = mapped_column(Date)
 
     period: Mapped[RosterPeriod] = relationship()
     requested_by: Mapped[User | None] = relationship()

@@ -1,0 +1,184 @@
+"""Scheduling in the demo hospital: rules and cover for both wards, bank holidays, three periods.
+
+Ward 7 gets a past period and the current one, both published (so nurses see today's shifts,
+the manager can try a sick call), and the next period with requests, leave and an optimised
+draft, its request window open. Ward 12 gets its rules, cover and an empty next period. Each
+roster is built by the solver with a short time limit and a fixed seed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import inspect
+
+import solver
+from portal.extensions import db
+from portal.models import ShiftType, Ward
+from portal.scheduling import models, services
+from portal.scheduling.models import (
+    BankHoliday,
+    CoverRequirement,
+    DayType,
+    DecisionStatus,
+    Leave,
+    LeaveKind,
+    Priority,
+    RequestKind,
+    RequirementKind,
+    RosterPeriod,
+    ShiftRequest,
+)
+
+# England and Wales bank holidays (gov.uk), for the years the demo may fall in.
+BANK_HOLIDAYS = {
+    2025: [("01-01", "New Year's Day"), ("04-18", "Good Friday"), ("04-21", "Easter Monday"),
+           ("05-05", "Early May bank holiday"), ("05-26", "Spring bank holiday"), ("08-25", "Summer bank holiday"),
+           ("12-25", "Christmas Day"), ("12-26", "Boxing Day")],
+    2026: [("01-01", "New Year's Day"), ("04-03", "Good Friday"), ("04-06", "Easter Monday"),
+           ("05-04", "Early May bank holiday"), ("05-25", "Spring bank holiday"), ("08-31", "Summer bank holiday"),
+           ("12-25", "Christmas Day"), ("12-28", "Boxing Day (substitute day)")],
+    2027: [("01-01", "New Year's Day"), ("03-26", "Good Friday"), ("03-29", "Easter Monday"),
+           ("05-03", "Early May bank holiday"), ("05-31", "Spring bank holiday"), ("08-30", "Summer bank holiday"),
+           ("12-27", "Christmas Day (substitute day)"), ("12-28", "Boxing Day (substitute day)")],
+    2028: [("01-03", "New Year's Day (substitute day)"), ("04-14", "Good Friday"), ("04-17", "Easter Monday"),
+           ("05-01", "Early May bank holiday"), ("05-29", "Spring bank holiday"), ("08-28", "Summer bank holiday"),
+           ("12-25", "Christmas Day"), ("12-26", "Boxing Day")],
+}
+DEMO_TIME_LIMIT_S = 4.0  # the first valid roster of the 45-staff ward takes 2-3 s on 2 cores
+PERIOD_DAYS = 28
+
+# (shift code, counts, grade code or None, minimum, ideal) for every day type; weekend and bank
+# holiday rows repeat the weekday ones.
+COVER = {
+    "W7": [("E", "total", None, 6, 7), ("L", "total", None, 6, 7), ("N", "total", None, 4, 5),
+           ("E", "grade", "RN", 3, 4), ("L", "grade", "RN", 3, 4), ("N", "grade", "RN", 3, 3),
+           ("E", "grade", "CN", 1, 1), ("L", "grade", "CN", 0, 1), ("N", "grade", "CN", 1, 1),
+           ("N", "grade", "HCA", 1, 1), ("LD", "total", None, 0, 1)],
+    "W12": [("E", "total", None, 4, 5), ("L", "total", None, 4, 5), ("N", "total", None, 3, 3),
+            ("E", "grade", "RN", 2, 3), ("L", "grade", "RN", 2, 3), ("N", "grade", "RN", 2, 2),
+            ("E", "grade", "CN", 0, 1), ("N", "grade", "CN", 0, 1), ("LD", "total", None, 0, 1)],
+}
+
+
+def _ensure_tables() -> None:
+    """Create scheduling tables missing from a database built by migrations.
+
+    Only until the integration migration for scheduling exists; with it in place this does nothing.
+    """
+    connection = db.session.connection()
+    existing = set(inspect(connection).get_table_names())
+    tables = [t for t in db.metadata.sorted_tables if t.name in _scheduling_table_names()]
+    missing = [t for t in tables if t.name not in existing]
+    if missing:
+        db.metadata.create_all(bind=connection, tables=missing)
+
+
+def _scheduling_table_names() -> set[str]:
+    return {cls.__tablename__ for cls in vars(models).values()
+            if isinstance(cls, type) and issubclass(cls, db.Model) and cls.__module__ == models.__name__}
+
+
+def add_demo_data(hospital) -> None:
+    _ensure_tables()
+    org = hospital.organisation
+    for year, days in BANK_HOLIDAYS.items():
+        for month_day, name in days:
+            db.session.add(BankHoliday(organisation_id=org.id, day=date.fromisoformat(f"{year}-{month_day}"), name=name))
+    db.session.flush()
+    for ward in hospital.wards:
+        _rules_and_cover(hospital, ward)
+    today = hospital.today
+    anchor = today - timedelta(days=today.weekday())
+    current_start = anchor - timedelta(days=7)
+    w7, w12 = hospital.wards
+    manager = hospital.manager.user
+    past = _period(w7, current_start - timedelta(days=PERIOD_DAYS))
+    current = _period(w7, current_start)
+    upcoming = _period(w7, current_start + timedelta(days=PERIOD_DAYS), open_on=today - timedelta(days=7))
+    _period(w12, current_start + timedelta(days=PERIOD_DAYS), open_on=today - timedelta(days=7))
+    db.session.flush()
+    _requests_and_leave(hospital, w7, past, seed=1)
+    for period in (past, current):
+        cells = _solve(period, seed=3)
+        if cells:
+            draft = services.write_draft(period, cells, run=None, based_on=None, actor=manager)
+            services.publish_draft(period, manager, version=draft.version, note="Demo roster")
+    _requests_and_leave(hospital, w7, upcoming, seed=2)
+    cells = _solve(upcoming, seed=5)
+    if cells:
+        services.write_draft(upcoming, cells, run=None, based_on=None, actor=manager)
+    db.session.flush()
+
+
+def _rules_and_cover(hospital, ward: Ward) -> None:
+    rules = services.ward_rules(ward)
+    rules.min_rest_hours = 11
+    rules.max_consecutive_days = 5
+    rules.max_consecutive_nights = 4
+    rules.min_days_off_after_nights = 2
+    rules.max_weekends_per_period = 2
+    rules.complete_weekends = True
+    rules.forbidden_sequences = [["N", "E"], ["N", "L"], ["N", "LD"]]
+    rules.contract_tolerance_minutes = 600
+    rules.optimiser_time_limit_s = 20
+    shifts = {s.code: s for s in db.session.query(ShiftType).filter_by(ward_id=ward.id)}
+    for code, kind, grade, minimum, ideal in COVER[ward.code]:
+        for day_type in DayType:
+            db.session.add(CoverRequirement(
+                ward_id=ward.id, shift_type_id=shifts[code].id, day_type=day_type, kind=RequirementKind(kind),
+                grade_id=hospital.grades[grade].id if grade else None, minimum=minimum, ideal=ideal))
+    db.session.flush()
+
+
+def _period(ward: Ward, start: date, open_on: date | None = None) -> RosterPeriod:
+    period = RosterPeriod(ward_id=ward.id, start_date=start, end_date=start + timedelta(days=PERIOD_DAYS - 1),
+                          requests_open_on=open_on or start - timedelta(days=42),
+                          requests_close_on=start - timedelta(days=14))
+    db.session.add(period)
+    return period
+
+
+def _requests_and_leave(hospital, ward: Ward, period: RosterPeriod, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    staff = hospital.staff_by_ward[ward.id]
+    shifts = {s.code: s for s in db.session.query(ShiftType).filter_by(ward_id=ward.id)}
+    seen: set = set()
+    for person in rng.sample(staff, 18):
+        for _ in range(rng.randint(1, 3)):
+            day = period.start_date + timedelta(days=rng.randrange(PERIOD_DAYS))
+            kind = rng.choice([RequestKind.DAY_OFF, RequestKind.DAY_OFF, RequestKind.WORK_SHIFT, RequestKind.SHIFT_OFF])
+            shift = None if kind == RequestKind.DAY_OFF else shifts[rng.choice(["E", "L", "N"])]
+            key = (person.id, day, kind, shift.id if shift else None)
+            if key in seen:
+                continue
+            seen.add(key)
+            db.session.add(ShiftRequest(period_id=period.id, staff_id=person.id, day=day, kind=kind,
+                                        shift_type_id=shift.id if shift else None,
+                                        priority=Priority.HIGH if rng.random() < 0.3 else Priority.NORMAL,
+                                        note="Family birthday" if kind == RequestKind.DAY_OFF else ""))
+    nurse = hospital.nurse
+    db.session.add(ShiftRequest(period_id=period.id, staff_id=nurse.id, day=period.start_date + timedelta(days=5),
+                                kind=RequestKind.DAY_OFF, priority=Priority.HIGH, note="Graduation"))
+    for person in rng.sample([s for s in staff if s is not nurse and s is not hospital.manager], 3):
+        first = period.start_date + timedelta(days=rng.randrange(PERIOD_DAYS - 7))
+        db.session.add(Leave(staff_id=person.id, kind=LeaveKind.ANNUAL, start_date=first,
+                             end_date=first + timedelta(days=rng.choice([2, 4, 6])), note="Holiday",
+                             status=DecisionStatus.APPROVED, decided_by_id=hospital.manager.user.id))
+    db.session.flush()
+
+
+def _solve(period: RosterPeriod, seed: int) -> dict:
+    built = services.problem_for_period(period)
+    if built.impossible_cover:
+        return {}
+    for limit in (DEMO_TIME_LIMIT_S, 3 * DEMO_TIME_LIMIT_S):  # a slow machine gets a second, longer try
+        result = solver.solve(built.problem, solver.SolveOptions(time_limit_s=limit, workers=2, seed=seed,
+                                                                 explain=False))
+        if result.roster is not None:
+            break
+    else:
+        return {}
+    return built.mapping.from_solver(result.roster)
