@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.models import StaffMember
 from portal.recognition import services
 from portal.recognition.models import (
-    RECOGNITION_TABLES,
     CommitteeMember,
     CycleStatus,
     FeedbackStatus,
@@ -66,26 +64,12 @@ HELD_TEMPLATES = (
 )
 
 
-def _ensure_tables() -> None:
-    """Create recognition tables missing from a database built by migrations.
-
-    Only until the integration migration for recognition exists: the demo must not fail on a
-    database whose migrations predate this feature. With the migration in place it does nothing.
-    """
-    connection = db.session.connection()
-    existing = set(inspect(connection).get_table_names())
-    missing = [t for t in RECOGNITION_TABLES if t.name not in existing]
-    if missing:
-        db.metadata.create_all(bind=connection, tables=missing)
-
-
 def _when(hospital, days_ago: int, hour: int) -> datetime:
     day = hospital.today - timedelta(days=days_ago)
     return datetime.combine(day, time(hour, hospital.rng.randrange(60)), tzinfo=timezone.utc)
 
 
 def add_demo_data(hospital) -> None:
-    _ensure_tables()
     rng = hospital.rng
     org = hospital.organisation
     labels = [v.key for v in services.DEFAULT_VALUES]

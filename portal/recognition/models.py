@@ -296,10 +296,3 @@ class CommitteeMember(db.Model):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
-
-
-RECOGNITION_TABLES = (
-    ServiceValue.__table__, Recognition.__table__, RecognitionRecipient.__table__, Reaction.__table__,
-    SurveySource.__table__, SurveyImport.__table__, PatientFeedback.__table__, NominationCycle.__table__,
-    Nomination.__table__, NominationScore.__table__, CommitteeMember.__table__,
-)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import inspect
 
 import solver
 from portal.extensions import db
 from portal.models import ShiftType, Ward
-from portal.scheduling import models, services
+from portal.scheduling import services
 from portal.scheduling.models import (
     BankHoliday,
     CoverRequirement,
@@ -61,26 +60,7 @@ COVER = {
 }
 
 
-def _ensure_tables() -> None:
-    """Create scheduling tables missing from a database built by migrations.
-
-    Only until the integration migration for scheduling exists; with it in place this does nothing.
-    """
-    connection = db.session.connection()
-    existing = set(inspect(connection).get_table_names())
-    tables = [t for t in db.metadata.sorted_tables if t.name in _scheduling_table_names()]
-    missing = [t for t in tables if t.name not in existing]
-    if missing:
-        db.metadata.create_all(bind=connection, tables=missing)
-
-
-def _scheduling_table_names() -> set[str]:
-    return {cls.__tablename__ for cls in vars(models).values()
-            if isinstance(cls, type) and issubclass(cls, db.Model) and cls.__module__ == models.__name__}
-
-
 def add_demo_data(hospital) -> None:
-    _ensure_tables()
     org = hospital.organisation
     for year, days in BANK_HOLIDAYS.items():
         for month_day, name in days:
