@@ -22,6 +22,7 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from portal import create_app
 from portal.extensions import db as _db
+from portal.extensions import limiter
 from tests import factories
 from tests.support import drop_database, fresh_database
 
@@ -96,6 +97,9 @@ def app(_schema: None, database_url: str, instance_path: Path, request: pytest.F
     if marker:
         overrides = {**overrides, **marker.kwargs}
     application = make_test_app(database_url, instance_path, **overrides)
+    # One Limiter object serves every app in this process and keeps its counters in the
+    # storage (Redis when REDIS_URL is set), so each test starts from clean counters.
+    limiter.reset()
     with application.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
