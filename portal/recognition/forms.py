@@ -30,8 +30,8 @@ class CheckboxListField(SelectMultipleField):
 
 
 class RecognitionForm(FlaskForm):
-    staff_ids = SelectMultipleField("Who are you recognising?", coerce=int, validators=[DataRequired(message="Choose at least one colleague.")],
-                                    description="Choose one or more colleagues. On a computer, hold Ctrl (or ⌘) to choose several.")
+    staff_ids = CheckboxListField("Who are you recognising?", coerce=int, validators=[DataRequired(message="Choose at least one colleague.")],
+                                  description="Tick one or more colleagues. They are listed by ward: open a ward to see its staff.")
     message = TextAreaField("What did they do?", validators=[DataRequired(message="Write a few words about what they did."), Length(max=2000)],
                             description="Say what happened and what difference it made. Up to 2,000 characters.")
     values = CheckboxListField("Which of our values did it show?", validators=[DataRequired(message="Choose at least one value.")])
@@ -84,8 +84,8 @@ class PublicFeedbackForm(FlaskForm):
 
 
 class ModerationForm(FlaskForm):
-    staff_ids = SelectMultipleField("Who is the patient thanking?", coerce=int, validators=[Optional()],
-                                    description="The names the portal found are selected. Change them if it picked the wrong person; hold Ctrl (or ⌘) to choose several.")
+    staff_ids = CheckboxListField("Who is the patient thanking?", coerce=int, validators=[Optional()],
+                                  description="The names the portal found are ticked. Change them if it picked the wrong person; staff are listed by ward.")
     note = TextAreaField("Note (if rejecting)", validators=[Optional(), Length(max=1000)],
                          description="Why it was rejected; seen by managers only.")
     approve = SubmitField("Approve as patient praise")

@@ -105,10 +105,16 @@ _EMAIL = re.compile(r"[\w.+'%-]+@[\w-]+(?:\.[\w-]+)+")
 _TEN_DIGITS = re.compile(r"(?<![\d+])\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 _NHS_CUE = re.compile(r"\b(?:nhs|chi|h&c)\b[^.\n]{0,20}$", re.IGNORECASE)
 
+# A ")" may follow any digit (a typo must not leak a number); it is never the last character,
+# so a bracket around the whole number keeps its closing partner in the text.
 _SEP = r"(?:[ \-]|\)[ ]?)?"
+# An opening bracket belongs to the number only when it is closed within the first five digits,
+# around an area code: "(020) 7946 0958". One around the whole number, "(07700 900321)", stays
+# in the text with its partner, giving "([phone])".
+_AREA_OPEN = r"(?:\((?=\d{1,5}\)))?"
 _PHONE = re.compile(
-    rf"(?<![\w+])(?:(?:\+|00)[ ]?44[ ]?(?:\(0\)[ ]?)?\(?\d(?:{_SEP}\d){{8,9}}"
-    rf"|\(?0(?:{_SEP}\d){{9,10}})(?!\d)"
+    rf"(?<![\w+])(?:(?:\+|00)[ ]?44[ ]?(?:\(0\)[ ]?)?{_AREA_OPEN}\d(?:{_SEP}\d){{8,9}}"
+    rf"|{_AREA_OPEN}0(?:{_SEP}\d){{9,10}})(?!\d)"
 )
 
 _HOSPITAL_CUED = re.compile(

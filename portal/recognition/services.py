@@ -8,8 +8,8 @@ to the database.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -55,11 +55,13 @@ from portal.recognition.survey_import import (
     read_header,
     suggest_mapping,
 )
+from portal.scheduling.models import Roster, RosterAssignment, RosterKind, RosterPeriod
 from portal.services import notify, record_audit
 from portal.timeutil import hospital_zone, local_today
 
 MESSAGE_MAX = 2000
 FEED_PAGE_SIZE = 20
+MODERATION_PAGE_SIZE = 50
 
 
 class RecognitionError(Exception):
@@ -195,6 +197,56 @@ def staff_choices(org: Organisation, *, exclude_staff_id: int | None = None) -> 
         name = f"{full_name} ({known_as})" if known_as else full_name
         seen[staff_id] = f"{name} – {code}"
     return list(seen.items())
+
+
+@dataclass(frozen=True)
+class StaffOption:
+    id: int
+    name: str
+    search: str  # lower-case, accents removed: names and ward, for the picker's search box
+
+
+@dataclass(frozen=True)
+class StaffGroup:
+    ward_id: int
+    ward_name: str
+    people: tuple[StaffOption, ...]
+
+
+def _search_text(*parts: str) -> str:
+    text = unicodedata.normalize("NFKD", " ".join(p for p in parts if p).casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def staff_picker_groups(org: Organisation, *, exclude_staff_id: int | None = None,
+                        first_ward_ids: Iterable[int] = ()) -> list[StaffGroup]:
+    """Active staff grouped by their current ward (the latest-starting membership), for the picker.
+
+    Wards in ``first_ward_ids`` come first, in that order; then the others by name.
+    """
+    today = local_today()
+    rows = db.session.execute(
+        select(StaffMember.id, StaffMember.full_name, StaffMember.known_as, Ward.id, Ward.name, Ward.code,
+               WardMembership.start_date)
+        .join(WardMembership, WardMembership.staff_id == StaffMember.id)
+        .join(Ward, Ward.id == WardMembership.ward_id)
+        .where(StaffMember.organisation_id == org.id, StaffMember.is_active,
+               WardMembership.start_date <= today,
+               or_(WardMembership.end_date.is_(None), WardMembership.end_date >= today))
+    )
+    home: dict[int, tuple[Any, ...]] = {}
+    for row in rows:
+        if row[0] != exclude_staff_id and (row[0] not in home or row[6] > home[row[0]][6]):
+            home[row[0]] = tuple(row)
+    wards: dict[int, tuple[str, list[StaffOption]]] = {}
+    for staff_id, full_name, known_as, ward_id, ward_name, ward_code, _ in home.values():
+        name = f"{full_name} ({known_as})" if known_as else full_name
+        wards.setdefault(ward_id, (ward_name, []))[1].append(
+            StaffOption(staff_id, name, _search_text(full_name, known_as or "", ward_code, ward_name)))
+    first = {ward_id: n for n, ward_id in enumerate(dict.fromkeys(first_ward_ids))}
+    order = sorted(wards, key=lambda w: (first.get(w, len(first)), wards[w][0].casefold()))
+    return [StaffGroup(w, wards[w][0], tuple(sorted(wards[w][1], key=lambda p: p.name.casefold())))
+            for w in order]
 
 
 def ward_staff(ward: Ward, day: date | None = None) -> list[StaffMember]:
@@ -444,24 +496,42 @@ def weekly_digest(ward: Ward, week_start: date) -> Digest:
 
 # --- the feedback pipeline -----------------------------------------------------------------
 
-def rostered_staff_ids(ward_id: int, day: date) -> set[int]:
-    """Staff rostered on ``ward_id`` on ``day``, preferred by the name matcher.
+def rostered_staff_by_day(ward_ids: Iterable[int], first: date, last: date) -> dict[tuple[int, date], frozenset[int]]:
+    """Staff rostered per (ward, day) from ``first`` to ``last``, in one query.
 
-    Rosters belong to ``portal.scheduling``, which is being written alongside this feature. When
-    it offers ``published_staff_ids(ward_id, day)`` this uses it; until then it returns an
-    empty set and the matcher falls back on ward membership (which already resolves most names).
+    A day's roster is the latest published version (highest ``number``) of the ward's roster
+    period that contains the day; drafts never count. Days with nobody rostered are left out.
     """
-    try:
-        from portal.scheduling import services as scheduling  # noqa: PLC0415
-    except ImportError:
-        return set()
-    query = getattr(scheduling, "published_staff_ids", None)
-    if query is None:
-        return set()
-    try:
-        return {int(i) for i in query(ward_id, day)}
-    except Exception:  # a roster problem must never stop patient feedback being recorded
-        return set()
+    ward_ids = sorted({int(i) for i in ward_ids})
+    if not ward_ids or last < first:
+        return {}
+    # Each overlapping period of these wards with its latest published version number.
+    latest = (
+        select(RosterPeriod.id.label("period_id"), RosterPeriod.ward_id, RosterPeriod.start_date,
+               RosterPeriod.end_date, func.max(Roster.number).label("number"))
+        .join(Roster, Roster.period_id == RosterPeriod.id)
+        .where(Roster.kind == RosterKind.PUBLISHED, RosterPeriod.ward_id.in_(ward_ids),
+               RosterPeriod.start_date <= last, RosterPeriod.end_date >= first)
+        .group_by(RosterPeriod.id, RosterPeriod.ward_id, RosterPeriod.start_date, RosterPeriod.end_date)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(latest.c.ward_id, RosterAssignment.day, RosterAssignment.staff_id)
+        .select_from(latest)
+        .join(Roster, and_(Roster.period_id == latest.c.period_id, Roster.number == latest.c.number))
+        .join(RosterAssignment, RosterAssignment.roster_id == Roster.id)
+        .where(RosterAssignment.day.between(first, last),
+               RosterAssignment.day.between(latest.c.start_date, latest.c.end_date))
+    )
+    staff: dict[tuple[int, date], set[int]] = defaultdict(set)
+    for ward_id, day, staff_id in rows:
+        staff[(ward_id, day)].add(staff_id)
+    return {key: frozenset(ids) for key, ids in staff.items()}
+
+
+def rostered_staff_ids(ward_id: int, day: date) -> frozenset[int]:
+    """Staff rostered on ``ward_id`` on ``day`` (published roster), preferred by the name matcher."""
+    return rostered_staff_by_day([ward_id], day, day).get((ward_id, day), frozenset())
 
 
 def build_matcher(org: Organisation, day: date | None = None) -> NameMatcher:
@@ -483,14 +553,6 @@ def build_matcher(org: Organisation, day: date | None = None) -> NameMatcher:
         except ValueError:
             continue  # a name with no letters cannot be matched
     return NameMatcher(people)
-
-
-_UNOPENED_PHONE = re.compile(r"(?<!\()\[phone\]\)")
-
-
-def _balance_brackets(text: str) -> str:
-    """Put back a "(" that redaction took with a bracketed number: "(07700 900321)" → "([phone])"."""
-    return _UNOPENED_PHONE.sub("([phone])", text) if "[phone])" in text else text
 
 
 @dataclass
@@ -526,8 +588,7 @@ def run_pipeline(matcher: NameMatcher, ward_id: int, rostered: Iterable[int], *,
         for mention in analysis.ambiguous:
             ambiguous.append({"text": mention.matched_text, "candidates": list(mention.candidate_ids),
                               "reason": mention.reason})
-        redacted.append(_balance_brackets(
-            redact(text, matcher, ward_id=ward_id, rostered_ids=rostered, matches=analysis).text))
+        redacted.append(redact(text, matcher, ward_id=ward_id, rostered_ids=rostered, matches=analysis).text)
     full_text = f"{thanks}\n{comment}".strip()
     flags = sorted(classify(full_text)) if full_text else []
     negative = is_negative(experience, recommend, full_text or None)
@@ -570,14 +631,24 @@ def submit_public_feedback(ward: Ward, *, experience: Experience | None, recomme
     return feedback
 
 
-def moderation_queue(user: User) -> list[PatientFeedback]:
+def moderation_query(user: User):
+    """Feedback waiting for ``user`` (pending or held, on wards they manage), oldest first."""
     stmt = (select(PatientFeedback)
             .where(PatientFeedback.status.in_([FeedbackStatus.PENDING, FeedbackStatus.HELD]))
             .options(selectinload(PatientFeedback.ward))
             .order_by(PatientFeedback.received_on, PatientFeedback.id))
     if not user.is_admin:
         stmt = stmt.where(PatientFeedback.ward_id.in_(user.managed_ward_ids or {-1}))
-    return list(db.session.scalars(stmt.limit(500)))
+    return stmt
+
+
+def moderation_queue(user: User) -> list[PatientFeedback]:
+    """Everything waiting for ``user``, oldest first (the page shows it a page at a time)."""
+    return list(db.session.scalars(moderation_query(user)))
+
+
+def moderation_page(user: User, page: int, per_page: int = MODERATION_PAGE_SIZE):
+    return db.paginate(moderation_query(user), page=max(page, 1), per_page=per_page, error_out=False)
 
 
 def staff_by_ids(ids: Iterable[int]) -> dict[int, StaffMember]:
@@ -811,7 +882,12 @@ def import_survey_rows(org: Organisation, data: bytes, mapping: ColumnMapping, *
         existing.update(db.session.scalars(select(PatientFeedback.fingerprint)
                                            .where(PatientFeedback.fingerprint.in_(chunk))))
     matcher = build_matcher(org, today)
-    rostered_cache: dict[tuple[int, date], frozenset[int]] = {}
+    # Who was rostered per (ward, day) of the file, read once rather than per row.
+    rostered = (rostered_staff_by_day({row.ward_id for row in parsed.rows},
+                                      min(row.response_date for row in parsed.rows),
+                                      max(row.response_date for row in parsed.rows))
+                if parsed.rows else {})
+    nobody: frozenset[int] = frozenset()
     now = utcnow()
     # Core executemany: the ORM's bulk path costs more than the insert itself at this size.
     table = PatientFeedback.__table__
@@ -821,10 +897,8 @@ def import_survey_rows(org: Organisation, data: bytes, mapping: ColumnMapping, *
         if row.fingerprint in existing:
             continue
         existing.add(row.fingerprint)
-        key = (row.ward_id, row.response_date)
-        if key not in rostered_cache:
-            rostered_cache[key] = frozenset(rostered_staff_ids(row.ward_id, row.response_date))
-        outcome = run_pipeline(matcher, row.ward_id, rostered_cache[key], thanks="", comment=row.comment,
+        outcome = run_pipeline(matcher, row.ward_id, rostered.get((row.ward_id, row.response_date), nobody),
+                               thanks="", comment=row.comment,
                                experience=row.experience, recommend=row.recommend)
         batch.append({
             "organisation_id": org.id, "ward_id": row.ward_id, "source": source[:80],

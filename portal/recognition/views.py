@@ -67,6 +67,10 @@ def _uploads() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
+def _picker_choices(groups: list[services.StaffGroup]):
+    return choices([(person.id, person.name) for group in groups for person in group.people])
+
+
 def _feed_context(pagination):
     org = services.organisation()
     return {
@@ -103,7 +107,9 @@ def give():
     org = services.organisation()
     form = RecognitionForm()
     own = current_user.staff.id if current_user.staff is not None else None
-    form.staff_ids.choices = choices(services.staff_choices(org, exclude_staff_id=own))
+    groups = services.staff_picker_groups(org, exclude_staff_id=own,
+                                          first_ward_ids=sorted(current_user.member_ward_ids))
+    form.staff_ids.choices = _picker_choices(groups)
     form.values.choices = choices([(v.key, v.name) for v in services.service_values(org)])
     if request.method == "GET" and request.args.get("staff", type=int):
         form.staff_ids.data = [request.args.get("staff", type=int)]
@@ -118,7 +124,8 @@ def give():
             db.session.commit()
             flash("Thank you. Your recognition has been sent.", "success")
             return redirect(url_for("recognition.feed"))
-    return render_template("recognition/give.html", form=form, value_options=services.service_values(org))
+    return render_template("recognition/give.html", form=form, value_options=services.service_values(org),
+                           staff_groups=groups)
 
 
 @bp.route("/<int:recognition_id>/react", methods=["POST"])
@@ -237,14 +244,15 @@ def poster(ward: Ward):
 @bp.route("/feedback")
 @manager_required
 def moderation():
-    queue = services.moderation_queue(current_user)
-    names = services.staff_by_ids(i for f in queue for i in (f.named_staff_ids or []))
+    pagination = services.moderation_page(current_user, request.args.get("page", 1, type=int))
+    names = services.staff_by_ids(i for f in pagination.items for i in (f.named_staff_ids or []))
     if current_user.is_admin:
         wards = db.session.scalars(select(Ward).where(Ward.is_active).order_by(Ward.name)).all()
     else:
         wards = db.session.scalars(select(Ward).where(Ward.id.in_(current_user.managed_ward_ids))
                                    .order_by(Ward.name)).all()
-    return render_template("recognition/moderation.html", queue=queue, names=names, wards=wards)
+    return render_template("recognition/moderation.html", pagination=pagination, queue=pagination.items,
+                           names=names, wards=wards)
 
 
 def _moderatable(feedback_id: int) -> PatientFeedback:
@@ -260,7 +268,8 @@ def moderate_feedback(feedback_id: int):
     feedback = _moderatable(feedback_id)
     org = services.organisation()
     form = ModerationForm()
-    form.staff_ids.choices = choices(services.staff_choices(org))
+    groups = services.staff_picker_groups(org, first_ward_ids=[feedback.ward_id])
+    form.staff_ids.choices = _picker_choices(groups)
     if request.method == "GET":
         form.staff_ids.data = list(feedback.named_staff_ids or [])
     if form.validate_on_submit():
@@ -289,8 +298,12 @@ def moderate_feedback(feedback_id: int):
                 return redirect(url_for("recognition.moderate_feedback", feedback_id=feedback.id))
             return redirect(url_for("recognition.moderation"))
     candidates = services.staff_by_ids(c for a in (feedback.ambiguous or []) for c in a.get("candidates", []))
+    listed = {person.id for group in groups for person in group.people}
+    named = services.staff_by_ids(feedback.named_staff_ids or [])
     return render_template("recognition/moderate.html", feedback=feedback, form=form, candidates=candidates,
-                           named=services.staff_by_ids(feedback.named_staff_ids or []),
+                           staff_groups=groups,
+                           not_listed=[named[i].full_name for i in feedback.named_staff_ids or []
+                                       if i not in listed and i in named],
                            experience_label=_experience_label(feedback.experience))
 
 

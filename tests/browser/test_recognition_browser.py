@@ -39,8 +39,10 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     screenshot(phone, "recognition-moderation-queue-phone")
     item.get_by_role("link", name="Review").click()
     phone.wait_for_load_state()
-    chosen = phone.get_by_label("Who is the patient thanking?")
-    assert chosen.evaluate("el => Array.from(el.selectedOptions).map(o => o.text)") == ["Amara Okafor – W7"]
+    picker = phone.get_by_role("group", name="Who is the patient thanking?")
+    assert picker.get_by_role("checkbox", name="Amara Okafor").is_checked()
+    assert picker.locator("[data-picker-chosen]").inner_text() == "Amara Okafor"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     check_accessibility(phone)
     screenshot(phone, "recognition-moderate-phone")
     phone.get_by_role("button", name="Approve as patient praise").click()
@@ -49,8 +51,15 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     assert phone.locator("li.queue__item", has_text=PRAISE).count() == 0
     sign_out(phone)
 
-    # 3. The nurse signs in and sees the praise, redacted, in her feed and on her home page.
+    # 3. The nurse signs in and sees the praise, redacted, on her home page and in her feed.
     sign_in(phone, live_server, NURSE[1], NURSE[2])
+    phone.goto(live_server("/"))
+    recent = phone.get_by_role("region", name="Recent recognition for you")
+    assert recent.get_by_text(PRAISE).is_visible()
+    assert "A patient" in recent.inner_text() and "07700" not in recent.inner_text()
+    assert "Sophie" not in recent.inner_text()
+    check_accessibility(phone)
+    screenshot(phone, "recognition-home-nurse-phone")
     phone.goto(live_server("/recognition/"))
     card = phone.locator("article.recognition", has_text=PRAISE).first
     assert card.is_visible()
@@ -65,6 +74,50 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     assert phone.get_by_text(PRAISE).first.is_visible()
     check_accessibility(phone)
     screenshot(phone, "recognition-received-nurse-phone")
+
+
+def test_nurse_finds_and_ticks_colleagues_with_the_keyboard_on_a_phone(live_server, phone):
+    from playwright.sync_api import expect
+
+    sign_in(phone, live_server, NURSE[1], NURSE[2])
+    phone.goto(live_server("/recognition/new"))
+    picker = phone.get_by_role("group", name="Who are you recognising?")
+    search = phone.get_by_label("Find a colleague by name or ward")
+    assert search.is_visible()  # the script revealed the search box
+    # Her own ward is open; the others are closed until searched.
+    groups = picker.locator("details")
+    assert groups.first.evaluate("el => el.open") and not groups.nth(1).evaluate("el => el.open")
+    assert picker.get_by_role("checkbox", name="Amara Okafor").count() == 0  # never herself
+    search.click()
+    phone.keyboard.type("grace whit")
+    boxes = picker.locator("input[type=checkbox]:visible")
+    assert boxes.count() == 1
+    expect(picker.get_by_role("status")).to_have_text("1 colleague matches.")  # once typing pauses
+    phone.keyboard.press("Tab")
+    phone.keyboard.press("Tab")  # past the ward's summary to her checkbox
+    assert phone.evaluate("document.activeElement.type") == "checkbox"
+    phone.keyboard.press("Space")
+    assert picker.get_by_role("checkbox", name="Grace Whitfield").is_checked()
+    assert picker.locator("[data-picker-chosen]").inner_text() == "Grace Whitfield"
+    # Enter in the search box filters; it does not send the form.
+    search.fill("W12")
+    search.press("Enter")
+    assert phone.url.endswith("/recognition/new")
+    assert picker.locator("details:visible").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    check_accessibility(phone)
+    screenshot(phone, "recognition-give-picker-phone")
+    second = picker.locator("input[type=checkbox]:visible").first
+    second.check()
+    search.fill("")
+    assert picker.get_by_role("checkbox", name="Grace Whitfield").is_visible()  # her ward opens again
+    phone.get_by_label("What did they do?").fill("Stayed late to help me with a deteriorating patient.")
+    phone.get_by_label("Teamwork").check()
+    phone.get_by_role("button", name="Send recognition").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Thank you. Your recognition has been sent.").is_visible()
+    card = phone.locator("article.recognition", has_text="Stayed late to help me").first
+    assert "Grace Whitfield" in card.inner_text()
 
 
 def test_manager_pages_on_desktop(live_server, desktop):

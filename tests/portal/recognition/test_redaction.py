@@ -162,6 +162,27 @@ def test_found_spans_point_into_original():
     assert [text[s:e] for _, (s, e) in result.found] == ["01/02/1950", "07700 900123", "a@b.co"]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Regression: the pattern used to take the opening bracket with the number.
+        ("Ring me (07700 900321) any time", "Ring me ([phone]) any time"),
+        ("call (0161 496 0000).", "call ([phone])."),
+        ("mobile (+44 7700 900123)", "mobile ([phone])"),
+        ("(+44 (0) 7700 900123) ok", "([phone]) ok"),
+        # A bracketed area code is part of the number.
+        ("landline (020) 7946 0958 please", "landline [phone] please"),
+        ("ring +44 (7700) 900123 ok", "ring [phone] ok"),
+        # A stray closing bracket must not let the rest of the number through.
+        ("0161) 496 0000 is home", "[phone] is home"),
+    ],
+)
+def test_brackets_around_phone_numbers_stay_balanced(text, expected):
+    result = redact(text, STAFF)
+    assert result.text == expected
+    assert [kind for kind, _ in result.found] == ["phone"]
+
+
 def test_empty_text():
     assert redact("", STAFF).text == ""
     assert redact("", STAFF).found == []
