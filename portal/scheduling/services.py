@@ -285,6 +285,8 @@ class ProblemMapping:
     shift_by_code: dict[str, ShiftType]
     code_by_shift_id: dict[int, str]
     skill_labels: dict[str, str] = field(default_factory=dict)
+    # Who a cover row counts, by solver skill (None: everyone), e.g. "staff with IV drugs".
+    cover_labels: dict[str | None, str] = field(default_factory=dict)
 
     def day_index(self, day: date) -> int:
         return (day - self.start).days
@@ -313,12 +315,30 @@ class ProblemMapping:
         """Rewrite a solver message for people: no day indexes, hours not minutes, grades named."""
         text = re.sub(r" \(day -?\d+\)", "", message)
         text = re.sub(r"(\d+) paid minutes, at (least|most) (\d+) (required|allowed)",
-                      lambda m: f"{int(m.group(1)) / 60:g} paid hours, at {m.group(2)} {int(m.group(3)) / 60:g} hours "
-                                f"{m.group(4)} by the contract", text)
-        text = re.sub(r"(\d+) paid minutes", lambda m: f"{int(m.group(1)) / 60:g} paid hours", text)
+                      lambda m: f"{duration_text(int(m.group(1)))} paid, at {m.group(2)} "
+                                f"{duration_text(int(m.group(3)))} {m.group(4)} by the contract", text)
+        text = re.sub(r"(\d+) paid minutes", lambda m: f"{duration_text(int(m.group(1)))} paid", text)
         for key, label in self.skill_labels.items():
             text = text.replace(f"'{key}'", label).replace(key, label)
         return text[:1].upper() + text[1:]
+
+    def day_text(self, index: int) -> str:
+        """A day index as people write it, e.g. ``Tue 3 Dec``."""
+        return f"{self.date_of(index):%a %-d %b}"
+
+    def shift_name(self, code: Any) -> str:
+        """The shift's name for a solver code ("a shift" when unknown, e.g. before the period)."""
+        shift = self.shift_by_code.get(code) if isinstance(code, str) else None
+        return shift.name if shift is not None else "a shift"
+
+
+def duration_text(minutes: int) -> str:
+    """Minutes as hours and minutes, e.g. ``26 h 30 min``, ``8 h``, ``45 min``."""
+    sign, minutes = ("-" if minutes < 0 else ""), abs(int(minutes))
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{sign}{hours} h {rest} min"
+    return f"{sign}{hours} h" if hours or not rest else f"{sign}{rest} min"
 
 
 @dataclass
@@ -464,7 +484,8 @@ def build_problem(
         ))
         mapping_staff[key] = person
         weekday_leave[person.id] = len(on_leave_days)
-    mapping = ProblemMapping(start, len(days), mapping_staff, shift_by_code, code_by_id, skill_labels)
+    mapping = ProblemMapping(start, len(days), mapping_staff, shift_by_code, code_by_id, skill_labels,
+                             {None: "staff", **skill_labels})
 
     # Cover: one row per day, shift and kind; minimums nobody can meet are clipped and reported.
     by_id = {p.id: p for p in staff_items}
@@ -486,6 +507,7 @@ def build_problem(
                 if found is None:
                     continue
                 skill, who = found.code, f"staff with {found.name}"
+                mapping.cover_labels[skill] = who
             else:
                 skill, who = None, "staff"
             able = sum(
@@ -647,8 +669,221 @@ def _apply(cells: dict[tuple[int, date], int], changes: Iterable[Change]) -> dic
 
 def roster_violations(built: BuiltProblem, cells: dict[tuple[int, date], int]) -> list[str]:
     """Every hard rule ``cells`` breaks, in plain words (impossible cover included)."""
-    check = solver.validate(built.problem, built.mapping.to_solver(cells))
-    return list(built.impossible_cover) + [built.mapping.plain(v.message) for v in check.violations]
+    roster = built.mapping.to_solver(cells)
+    check = solver.validate(built.problem, roster)
+    return _unique(list(built.impossible_cover)
+                   + [text for v in check.violations for text in violation_texts(built, roster, v)])
+
+
+def _unique(texts: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(texts))
+
+
+class _Reading:
+    """What one person works, day by day, including the known history before the period."""
+
+    def __init__(self, built: BuiltProblem, roster: solver.Roster, staff_id: str | None) -> None:
+        problem = built.problem
+        self.person = problem.staff_by_id.get(staff_id) if staff_id is not None else None
+        self.roster, self.num_days = roster, problem.horizon.num_days
+        known = self.person.history.known_days() if self.person and self.person.history else ()
+        self.history = list(known)
+
+    UNKNOWN = object()
+
+    def state(self, day: int) -> Any:
+        """The shift code worked on ``day`` (None: off; '?': worked, shift unknown; UNKNOWN)."""
+        if 0 <= day < self.num_days:
+            return self.roster.shift_of(self.person.id, day)
+        if day < 0 and len(self.history) + day >= 0:
+            return self.history[len(self.history) + day]
+        return self.UNKNOWN
+
+    def run(self, day: int, step: int, matches) -> int:
+        """Length of the run of days matching ``matches`` from ``day`` in direction ``step``."""
+        length = 0
+        while (state := self.state(day)) is not self.UNKNOWN and matches(state):
+            length += 1
+            day += step
+        return length
+
+    def minutes(self, problem: solver.Problem) -> int:
+        return sum(problem.shift_by_code[a.shift].paid_minutes for a in self.roster.assignments
+                   if a.staff_id == self.person.id and a.shift in problem.shift_by_code)
+
+    def weekends(self, problem: solver.Problem) -> int:
+        return sum(any(self.roster.shift_of(self.person.id, d) is not None for d in group)
+                   for group in problem.horizon.weekends)
+
+
+def violation_texts(built: BuiltProblem, roster: solver.Roster, violation: solver.Violation) -> list[str]:
+    """Word one violation of ``solver.validate`` for a ward manager: names, days, shift names, hours.
+
+    The wording is built from the violation's rule, person and day and from the roster itself, not
+    from the solver's own message (which counts minutes and day indexes); unknown kinds fall back to
+    ``ProblemMapping.plain``.
+    """
+    problem, mapping = built.problem, built.mapping
+    rule, day = violation.rule, violation.day
+    reading = _Reading(built, roster, violation.staff_id)
+    person = reading.person
+    if rule == "cover_minimum" and day is not None:
+        return _cover_texts(built, roster, day)
+    if person is None or rule in ("unknown_staff", "unknown_shift", "unknown_day"):
+        return [mapping.plain(violation.message)]
+    who = person.label
+    when = mapping.day_text(day) if day is not None else ""
+    shift = mapping.shift_name(reading.state(day) if day is not None else None)
+    if rule == "one_shift_per_day":
+        return [f"{who} would have more than one shift on {when}."]
+    if rule == "unavailable":
+        if day in person.unavailable_days:
+            return [f"{who} would work {shift} on {when} but is on leave or not available that day."]
+        return [f"{who} would work {shift} on {when} but cannot work {shift} shifts that day "
+                "(approved availability)."]
+    if rule == "max_shifts":
+        counts = defaultdict(int)
+        for item in roster.assignments:
+            if item.staff_id == person.id:
+                counts[item.shift] += 1
+        texts = []
+        for code, limit in sorted(person.max_shifts.items()):
+            if counts[code] > limit:
+                name = mapping.shift_name(code)
+                worked = f"{counts[code]} {name} shift{'s' if counts[code] != 1 else ''}"
+                texts.append(f"{who} would work {worked} but may not work {name} shifts (contract or availability)."
+                             if limit == 0 else f"{who} would work {worked}; at most {limit} allowed this period.")
+        return texts or [mapping.plain(violation.message)]
+    if rule in ("min_minutes", "max_minutes"):
+        worked = duration_text(reading.minutes(problem))
+        if rule == "min_minutes":
+            return [f"{who} would work {worked}; their contract needs at least "
+                    f"{duration_text(person.min_minutes)} this period (with tolerance)."]
+        return [f"{who} would work {worked}; their contract allows at most "
+                f"{duration_text(person.max_minutes or 0)} this period (with tolerance)."]
+    if rule in ("min_rest", "forbidden_sequence") and day is not None:
+        for sequence, reason in problem.forbidden_sequences:
+            if (reason == "minimum rest") != (rule == "min_rest"):
+                continue
+            if all(_state_matches(reading.state(day + j), code) for j, code in enumerate(sequence)):
+                steps = [f"{'a day off' if code == solver.OFF else mapping.shift_name(code)} on "
+                         f"{mapping.day_text(day + j)}" for j, code in enumerate(sequence)]
+                if rule == "min_rest":
+                    return [f"{who} would not get the minimum rest of {problem.rules.min_rest_hours:g} hours between "
+                            f"{steps[0]} and {steps[1]}."]
+                return [f"{who} would work {' then '.join(steps)}, a sequence the ward's rules do not allow."]
+        return [mapping.plain(violation.message)]
+    if rule == "max_consecutive_days" and day is not None:
+        length = reading.run(day, -1, lambda state: state is not None)
+        return [f"{who} would work {length} days in a row up to {when}; at most "
+                f"{problem.limit(person, rule)} allowed."]
+    if rule == "max_consecutive_shifts" and day is not None:
+        code = reading.state(day)
+        length = reading.run(day, -1, lambda state: state == code)
+        return [f"{who} would work {length} {shift} shifts in a row up to {when}; at most "
+                f"{problem.rules.max_consecutive_shifts.get(code)} allowed."]
+    if rule in ("min_consecutive_days", "min_consecutive_days_off") and day is not None:
+        working = rule == "min_consecutive_days"
+        length = reading.run(day, 1, lambda state: (state is not None) == working)
+        noun = ("working day" if working else "day off") if length == 1 else ("working days" if working else "days off")
+        first = mapping.day_text(max(day, 0))
+        return [f"{who} would have only {length} {noun} in a row from {first}; at least "
+                f"{problem.limit(person, rule)} needed."]
+    if rule == "days_off_after_nights":
+        rest = problem.rules.min_days_off_after_nights
+        return [f"{who} would work {shift} on {when}, before the {rest} day{'s' if rest != 1 else ''} off "
+                "needed after a run of nights."]
+    if rule == "max_weekends":
+        return [f"{who} would work {reading.weekends(problem)} weekends this period; at most "
+                f"{problem.limit(person, rule)} allowed."]
+    if rule == "locked" and day is not None:
+        code = next((a.shift for a in problem.locked if a.staff_id == person.id and a.day == day), None)
+        return [f"{who} must work {mapping.shift_name(code)} on {when} (locked)."]
+    return [mapping.plain(violation.message)]
+
+
+def _state_matches(state: Any, code: str) -> bool:
+    return state is None if code == solver.OFF else state == code
+
+
+def _cover_counts(problem: solver.Problem, roster: solver.Roster, day: int) -> dict[tuple[str, str | None], int]:
+    counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    for item in roster.assignments:
+        if item.day == day and item.staff_id in problem.staff_by_id:
+            counts[item.shift, None] += 1
+            for skill in problem.staff_by_id[item.staff_id].skills:
+                counts[item.shift, skill] += 1
+    return counts
+
+
+def _cover_shortfalls(problem: solver.Problem, roster: solver.Roster, day: int):
+    counts = _cover_counts(problem, roster, day)
+    for need in problem.cover:
+        if need.day == day and counts[need.shift, need.skill] < need.minimum:
+            yield need, counts[need.shift, need.skill]
+
+
+def _cover_texts(built: BuiltProblem, roster: solver.Roster, day: int) -> list[str]:
+    mapping = built.mapping
+    return [
+        f"Only {have} {mapping.cover_labels.get(need.skill, need.skill)} on {mapping.shift_name(need.shift)}, "
+        f"{mapping.day_text(day)}; at least {need.minimum} needed."
+        for need, have in _cover_shortfalls(built.problem, roster, day)
+    ]
+
+
+def _severity(built: BuiltProblem, roster: solver.Roster, violation: solver.Violation) -> tuple[tuple, int]:
+    """A key naming what a violation is about and how bad it is, to compare two rosters.
+
+    Contract hours are judged by the distance outside the person's allowed band (contract ±
+    tolerance), whichever side; counts (shifts of a type, weekends, cover shortfalls of a day) by
+    how far beyond the limit they are. Every other violation is compared as it is.
+    """
+    problem = built.problem
+    rule, staff_id = violation.rule, violation.staff_id
+    person = problem.staff_by_id.get(staff_id) if staff_id is not None else None
+    if person is not None and rule in ("min_minutes", "max_minutes"):
+        minutes = _Reading(built, roster, staff_id).minutes(problem)
+        ceiling = person.max_minutes if person.max_minutes is not None else minutes
+        return ("contract_minutes", staff_id), max(person.min_minutes - minutes, minutes - ceiling, 0)
+    if person is not None and rule == "max_shifts":
+        counts: dict[str, int] = defaultdict(int)
+        for item in roster.assignments:
+            if item.staff_id == staff_id:
+                counts[item.shift] += 1
+        return (rule, staff_id), sum(max(0, counts[c] - limit) for c, limit in person.max_shifts.items())
+    if person is not None and rule == "max_weekends":
+        limit = problem.limit(person, rule) or 0
+        return (rule, staff_id), max(0, _Reading(built, roster, staff_id).weekends(problem) - limit)
+    if rule == "cover_minimum" and violation.day is not None:
+        return (rule, violation.day), sum(need.minimum - have for need, have in
+                                          _cover_shortfalls(problem, roster, violation.day))
+    if rule == "unavailable":
+        return (rule, staff_id, violation.day), 1
+    return (rule, staff_id, violation.day, violation.message), 1
+
+
+def changed_roster_violations(built: BuiltProblem, before: dict[tuple[int, date], int],
+                              after: dict[tuple[int, date], int]) -> list[str]:
+    """The hard rules ``after`` breaks that ``before`` did not, or breaks worse, in plain words.
+
+    A person already outside their contract band who stays as far outside it (or moves towards
+    it) is not a new problem; moving further outside it, or from inside to outside, is. Likewise a
+    cover shortfall, too many shifts of a type or too many weekends only count when they grow.
+    """
+    mapping = built.mapping
+    old_roster, new_roster = mapping.to_solver(before), mapping.to_solver(after)
+    old: dict[tuple, int] = {}
+    for violation in solver.validate(built.problem, old_roster).violations:
+        key, amount = _severity(built, old_roster, violation)
+        old[key] = max(amount, old.get(key, 0))
+    reasons = []
+    for violation in solver.validate(built.problem, new_roster).violations:
+        key, amount = _severity(built, new_roster, violation)
+        if key in old and amount <= old[key]:
+            continue
+        reasons.extend(violation_texts(built, new_roster, violation))
+    return _unique(reasons)
 
 
 def _check_changes(period: RosterPeriod, changes: Sequence[Change]) -> None:
@@ -667,8 +902,10 @@ def check_roster_change(period: RosterPeriod, changes: list[Change], base: Roste
     ``changes`` are ``(staff_id, day, shift_type_id)`` with ``shift_type_id`` None to make the
     day off. The result lists, in plain words, the hard rules (rest, consecutive days, leave,
     cover minimums, contract hours, ...) that the changed roster breaks and the base roster did
-    not already break; it is empty when the change is valid. The check uses ``solver.validate``,
-    the same independent validator the optimiser's output is checked with.
+    not already break, or breaks worse (see ``changed_roster_violations``: a nurse already outside
+    their contract band is refused only a change that takes them further outside it); it is
+    empty when the change is valid. The check uses ``solver.validate``, the same independent
+    validator the optimiser's output is checked with.
     """
     if base is None:
         base = current_published_roster(period)
@@ -678,8 +915,7 @@ def check_roster_change(period: RosterPeriod, changes: list[Change], base: Roste
     cells = roster_cells(base)
     changed = _apply(cells, changes)
     built = build_problem(load_snapshot(period, {s for s, _d, _t in changes} | {s for s, _d in cells}))
-    before = set(roster_violations(built, cells))
-    return [reason for reason in roster_violations(built, changed) if reason not in before]
+    return changed_roster_violations(built, cells, changed)
 
 
 # --- ward set-up ----------------------------------------------------------------------------
@@ -1146,8 +1382,10 @@ def draft_score(period: RosterPeriod, draft: Roster) -> tuple[list[str], dict[st
     """Validate the draft now: hard-rule problems, the score by rule and the total."""
     built = problem_for_period(period)
     cells = roster_cells(draft)
-    check = solver.validate(built.problem, built.mapping.to_solver(cells))
-    problems = list(built.impossible_cover) + [built.mapping.plain(v.message) for v in check.violations]
+    roster = built.mapping.to_solver(cells)
+    check = solver.validate(built.problem, roster)
+    problems = _unique(list(built.impossible_cover)
+                       + [text for v in check.violations for text in violation_texts(built, roster, v)])
     return problems, check.by_rule(), check.objective
 
 

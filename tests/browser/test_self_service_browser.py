@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from portal.demo import DEMO_LOGINS
@@ -12,41 +11,11 @@ from portal.extensions import db
 from portal.models import StaffMember, User
 from portal.scheduling import self_service as ss
 from portal.scheduling import services
-from portal.scheduling.models import Roster, RosterAssignment, RosterKind
 from portal.timeutil import local_today
 from tests.browser.conftest import check_accessibility, screenshot, sign_in, sign_out
 
 NURSE = DEMO_LOGINS[0]
 MANAGER = DEMO_LOGINS[1]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo_roster_published(live_server):
-    """Make sure the demo's current period has a published roster.
-
-    The demo builds it with a short solve that can time out on a busy machine; then this
-    writes a plain rotation (E E L L N off off) as version 1 so that the pages have shifts.
-    """
-    app = live_server.app
-    with app.app_context():
-        nurse = db.session.scalar(select(StaffMember).join(User).where(User.email == NURSE[1]))
-        today = local_today()
-        for period in ss.periods_for(nurse, today):
-            if period.start_date > today or services.current_published_roster(period) is not None:
-                continue
-            codes = {s.code: s.id for s in period.ward.shift_types}
-            cycle = ["E", "E", "L", "L", "N", None, None]
-            roster = Roster(period_id=period.id, kind=RosterKind.PUBLISHED, number=1, note="Browser test rotation")
-            db.session.add(roster)
-            db.session.flush()
-            for index, person in enumerate(ss.ward_colleagues(period.ward, period.start_date)):
-                for offset in range(period.days):
-                    code = cycle[(index + offset) % len(cycle)]
-                    if code:
-                        db.session.add(RosterAssignment(roster_id=roster.id, staff_id=person.id,
-                                                        day=period.start_date + timedelta(days=offset),
-                                                        shift_type_id=codes[code]))
-        db.session.commit()
 
 
 def _no_sideways_scroll(page) -> None:

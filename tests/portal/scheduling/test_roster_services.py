@@ -208,7 +208,7 @@ def test_publish_draft_refuses_a_draft_that_breaks_rules(setup, users):
     draft = services.write_draft(setup.period, broken, run=None, based_on=None)
     with pytest.raises(services.SchedulingError) as error:
         services.publish_draft(setup.period, users["manager"], version=draft.version)
-    assert any("paid hours" in r or "needed" in r for r in error.value.reasons), error.value.reasons
+    assert any("contract needs at least" in r or "needed" in r for r in error.value.reasons), error.value.reasons
     assert services.current_published_roster(setup.period) is None
 
 
@@ -268,3 +268,19 @@ def _find_valid_swap(setup, cells):
                     if not services.check_roster_change(period, change):
                         return change
     raise AssertionError("no valid swap in the roster")
+
+
+def test_personal_limits_reach_the_problem_as_soft_personal_rules(setup):
+    """Days in a row and weekends are passed; nights in a row has no solver rule yet (the ward's limit applies)."""
+    from portal.scheduling.models import PersonalRule, PersonalRuleKind
+
+    nurse = setup.staff[3]
+    for kind, value in ((PersonalRuleKind.MAX_CONSECUTIVE_DAYS, 3), (PersonalRuleKind.MAX_WEEKENDS, 1),
+                        (PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS, 2)):
+        db.session.add(PersonalRule(staff_id=nurse.id, kind=kind, value=value))
+    db.session.flush()
+    person = services.problem_for_period(setup.period).problem.staff_by_id[str(nurse.id)]
+    assert {(r.kind, r.limit, r.weight) for r in person.personal_rules} == {
+        (solver.PersonalRuleKind.MAX_CONSECUTIVE_DAYS, 3, services.DEFAULT_WEIGHTS["personal_rule"]),
+        (solver.PersonalRuleKind.MAX_WEEKENDS, 1, services.DEFAULT_WEIGHTS["personal_rule"]),
+    }
