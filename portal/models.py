@@ -58,6 +58,11 @@ class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]
         return value.astimezone(timezone.utc)
 
 
+def text_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """Store an enum by its values in a plain string column (no database enum type to migrate)."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class Role(enum.StrEnum):
     NURSE = "nurse"
     MANAGER = "manager"
@@ -194,9 +199,7 @@ class RoleAssignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(text_enum(Role))
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="roles")
@@ -329,9 +332,7 @@ class OneTimeToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(TokenPurpose, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    purpose: Mapped[TokenPurpose] = mapped_column(text_enum(TokenPurpose))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

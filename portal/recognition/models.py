@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -26,11 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models import StaffMember, User, UTCDateTime, Ward, utcnow
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from portal.models import StaffMember, User, UTCDateTime, Ward, text_enum, utcnow
 
 
 class RecognitionKind(enum.StrEnum):
@@ -86,13 +81,13 @@ class Recognition(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    kind: Mapped[RecognitionKind] = mapped_column(_enum(RecognitionKind), default=RecognitionKind.PEER)
+    kind: Mapped[RecognitionKind] = mapped_column(text_enum(RecognitionKind), default=RecognitionKind.PEER)
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     # The sender's ward when they sent it (for "recognitions sent" per ward).
     sender_ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
     message: Mapped[str] = mapped_column(Text)
     value_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.EVERYONE)
+    visibility: Mapped[Visibility] = mapped_column(text_enum(Visibility), default=Visibility.EVERYONE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feedback_id: Mapped[int | None] = mapped_column(ForeignKey("patient_feedback.id"))
 
@@ -137,7 +132,7 @@ class Reaction(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     recognition_id: Mapped[int] = mapped_column(ForeignKey("recognition.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    kind: Mapped[ReactionKind] = mapped_column(_enum(ReactionKind))
+    kind: Mapped[ReactionKind] = mapped_column(text_enum(ReactionKind))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recognition: Mapped[Recognition] = relationship(back_populates="reactions")
@@ -202,7 +197,7 @@ class PatientFeedback(db.Model):
     wants_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     original_contact: Mapped[str] = mapped_column(String(200), default="")
     wants_nomination: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[FeedbackStatus] = mapped_column(_enum(FeedbackStatus), default=FeedbackStatus.RECORDED)
+    status: Mapped[FeedbackStatus] = mapped_column(text_enum(FeedbackStatus), default=FeedbackStatus.RECORDED)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     # Staff the pipeline found (or a moderator chose), and names it could not pin down.
@@ -232,7 +227,7 @@ class NominationCycle(db.Model):
     criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
     opens_on: Mapped[date] = mapped_column(Date)
     closes_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[CycleStatus] = mapped_column(_enum(CycleStatus), default=CycleStatus.OPEN)
+    status: Mapped[CycleStatus] = mapped_column(text_enum(CycleStatus), default=CycleStatus.OPEN)
     winner_id: Mapped[int | None] = mapped_column(ForeignKey("nomination.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -33,11 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models import ShiftType, StaffMember, User, UTCDateTime, Ward, utcnow
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from portal.models import ShiftType, StaffMember, User, UTCDateTime, Ward, text_enum, utcnow
 
 
 class DayType(enum.StrEnum):
@@ -97,8 +92,8 @@ class CoverRequirement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
     shift_type_id: Mapped[int] = mapped_column(ForeignKey("shift_type.id"))
-    day_type: Mapped[DayType] = mapped_column(_enum(DayType))
-    kind: Mapped[RequirementKind] = mapped_column(_enum(RequirementKind), default=RequirementKind.TOTAL)
+    day_type: Mapped[DayType] = mapped_column(text_enum(DayType, 24))
+    kind: Mapped[RequirementKind] = mapped_column(text_enum(RequirementKind, 24), default=RequirementKind.TOTAL)
     grade_id: Mapped[int | None] = mapped_column(ForeignKey("grade.id"))
     skill_id: Mapped[int | None] = mapped_column(ForeignKey("skill.id"))
     minimum: Mapped[int] = mapped_column(Integer)
@@ -173,9 +168,9 @@ class ShiftRequest(db.Model):
     period_id: Mapped[int] = mapped_column(ForeignKey("roster_period.id"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
     day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
+    kind: Mapped[RequestKind] = mapped_column(text_enum(RequestKind, 24))
     shift_type_id: Mapped[int | None] = mapped_column(ForeignKey("shift_type.id"))
-    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    priority: Mapped[Priority] = mapped_column(text_enum(Priority, 24), default=Priority.NORMAL)
     note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -214,14 +209,14 @@ class RecurringAvailability(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
-    kind: Mapped[AvailabilityKind] = mapped_column(_enum(AvailabilityKind))
+    kind: Mapped[AvailabilityKind] = mapped_column(text_enum(AvailabilityKind, 24))
     weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday
     shift_type_id: Mapped[int | None] = mapped_column(ForeignKey("shift_type.id"))
-    reason: Mapped[ReasonCategory] = mapped_column(_enum(ReasonCategory))
+    reason: Mapped[ReasonCategory] = mapped_column(text_enum(ReasonCategory, 24))
     note: Mapped[str] = mapped_column(String(300), default="")
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), default=DecisionStatus.PENDING)
+    status: Mapped[DecisionStatus] = mapped_column(text_enum(DecisionStatus, 24), default=DecisionStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -243,7 +238,7 @@ class PersonalRule(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
-    kind: Mapped[PersonalRuleKind] = mapped_column(_enum(PersonalRuleKind))
+    kind: Mapped[PersonalRuleKind] = mapped_column(text_enum(PersonalRuleKind, 24))
     value: Mapped[int] = mapped_column(Integer)
 
     staff: Mapped[StaffMember] = relationship()
@@ -264,11 +259,11 @@ class Leave(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
-    kind: Mapped[LeaveKind] = mapped_column(_enum(LeaveKind))
+    kind: Mapped[LeaveKind] = mapped_column(text_enum(LeaveKind, 24))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), default=DecisionStatus.PENDING)
+    status: Mapped[DecisionStatus] = mapped_column(text_enum(DecisionStatus, 24), default=DecisionStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -303,7 +298,7 @@ class OptimiserRun(db.Model):
     # lets the database refuse a second run of the same period.
     active_period_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.QUEUED)
+    status: Mapped[RunStatus] = mapped_column(text_enum(RunStatus, 24), default=RunStatus.QUEUED)
     time_limit_s: Mapped[int] = mapped_column(Integer)
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -345,7 +340,7 @@ class Roster(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("roster_period.id"), index=True)
-    kind: Mapped[RosterKind] = mapped_column(_enum(RosterKind))
+    kind: Mapped[RosterKind] = mapped_column(text_enum(RosterKind, 24))
     # Equal to period_id for the draft, NULL for published versions: one draft per period.
     draft_period_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     number: Mapped[int | None] = mapped_column(Integer)
@@ -412,7 +407,7 @@ class SwapRequest(db.Model):
     take_day: Mapped[date | None] = mapped_column(Date)
     take_shift_type_id: Mapped[int | None] = mapped_column(ForeignKey("shift_type.id"))
     message: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[SwapStatus] = mapped_column(_enum(SwapStatus), default=SwapStatus.PROPOSED)
+    status: Mapped[SwapStatus] = mapped_column(text_enum(SwapStatus, 24), default=SwapStatus.PROPOSED)
     # Why the rules or the manager refused it, in plain words.
     outcome: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -448,7 +443,7 @@ class OpenShift(db.Model):
     shift_type_id: Mapped[int] = mapped_column(ForeignKey("shift_type.id"))
     skill_id: Mapped[int | None] = mapped_column(ForeignKey("skill.id"))
     note: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[OpenShiftStatus] = mapped_column(_enum(OpenShiftStatus), default=OpenShiftStatus.OPEN)
+    status: Mapped[OpenShiftStatus] = mapped_column(text_enum(OpenShiftStatus, 24), default=OpenShiftStatus.OPEN)
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
