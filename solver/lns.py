@@ -29,8 +29,7 @@ from ortools.sat.python import cp_model
 from solver.model import RosterModel
 from solver.result import Status
 from solver.solve import (
-    _STATUS, ProgressTracker, SolveOptions, StopWatcher, _Callback, make_solver, read_values,
-    roster_keys,
+    _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, make_solver, read_values,
 )
 
 
@@ -104,8 +103,6 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
     deadline = time.perf_counter() + options.time_limit_s
     shared = _Shared(tracker, stop_event)
     if options.warm_start is not None:
-        from solver.solve import add_hints
-
         add_hints(model, options.warm_start)
     lns_workers = max(1, options.workers // 2) if options.workers > 1 else 1
     bound_workers = options.workers - lns_workers
@@ -121,12 +118,13 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
             target=_bound_search, args=(model, copy, options, shared, deadline, bound_workers),
             daemon=True)
         bound_thread.start()
+    if shared.keys is None and bound_thread is None:
+        _first_solution(model, options, shared, deadline, options.workers, final=True)
+    # No roster yet: the bound search keeps looking; LNS starts from its first roster.
+    while shared.keys is None and not shared.should_stop() and time.perf_counter() < deadline:
+        shared.done.wait(0.2)
     if shared.keys is not None:
         _improve(model, options, shared, deadline, lns_workers)
-    else:
-        # No roster yet: let the bound thread (or a monolithic solve) keep looking.
-        if bound_thread is None:
-            _first_solution(model, options, shared, deadline, options.workers, final=True)
     shared.done.set()
     if bound_thread is not None:
         bound_thread.join()

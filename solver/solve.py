@@ -41,7 +41,7 @@ class SolveOptions:
     deterministic: bool = False
     warm_start: Roster | None = None
     strategy: str = "auto"
-    lns_threshold: int = 3000
+    lns_threshold: int = 2000
     explain: bool = True
     max_explained: int = 50
     log_search: bool = False
@@ -90,6 +90,8 @@ def solve(
         outcome = run_cpsat(model, options, tracker, stop_event, options.time_limit_s)
     status, values, bound = outcome
     result = make_result(model, status, values, bound, tracker, build_s, started)
+    result.stats.update(getattr(tracker, "stats", {}), strategy="lns" if use_lns else "cpsat",
+                        shift_variables=len(model.x))
     if options.explain:
         from solver.explain import explain_result
 
@@ -244,9 +246,6 @@ def keys_to_roster(model: RosterModel, keys) -> Roster:
 
 def penalty_items(model: RosterModel, keys) -> tuple[PenaltyItem, ...]:
     """Evaluate every penalty of ``model`` on the solution ``keys``."""
-    value_of = {id(var): 0 for var in model.x.values()}
-    for key in keys:
-        value_of[id(model.x[key])] = 1
     items = []
     evaluator = _Evaluator(model, keys)
     for penalty in model.penalties:

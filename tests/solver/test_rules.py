@@ -41,6 +41,14 @@ def test_leave_infeasible():
     assert_infeasible(problem, "leave", "fixed to E")
 
 
+def test_unavailable_shift_feasible():
+    problem = ward(staff=(person("n0", unavailable_shifts={(1, "N")}),),
+                   cover=(CoverRequirement(1, "N", ideal=1, under_weight=4),
+                          CoverRequirement(1, "E", ideal=1, under_weight=1)))
+    result = solve_checked(problem)
+    assert result.roster.shift_of("n0", 1) == "E" and result.objective == 4
+
+
 def test_unavailable_shift_infeasible():
     problem = ward(staff=(person("n0", unavailable_shifts={(1, "N")}),), locked=lock(("n0", 1, "N")))
     assert_infeasible(problem, "cannot work N")
