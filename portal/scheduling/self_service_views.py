@@ -8,6 +8,7 @@ what was typed and the reason.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -105,6 +106,20 @@ def _refuse(form: Any, exc: ss.SelfServiceError) -> None:
 
 def _flash_refusal(exc: ss.SelfServiceError) -> None:
     flash(" ".join([exc.message, *exc.reasons]), "error")
+
+
+def _act(action: Callable[[], Any], success: str | Callable[[], str] | None) -> bool:
+    """Run one service call for a button: commit and confirm it, or roll back and give the reasons."""
+    try:
+        action()
+    except ss.SelfServiceError as exc:
+        db.session.rollback()
+        _flash_refusal(exc)
+        return False
+    db.session.commit()
+    if success is not None:
+        flash(success() if callable(success) else success, "success")
+    return True
 
 
 # --- my roster, the ward roster, the calendar feed ------------------------------------------------
@@ -237,14 +252,7 @@ def withdraw_request(request_id: int):
     item = _get_or_404(ShiftRequest, request_id)
     _require(policy.is_own_record(current_user, item))
     if ConfirmForm().validate_on_submit():
-        try:
-            ss.withdraw_request(current_user, item)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash(f"Request for {ss.day_label(item.day)} withdrawn.", "success")
+        _act(lambda: ss.withdraw_request(current_user, item), f"Request for {ss.day_label(item.day)} withdrawn.")
     return redirect(url_for("scheduling.my_period_requests", period_id=item.period_id))
 
 
@@ -282,14 +290,7 @@ def cancel_availability(item_id: int):
     item = _get_or_404(RecurringAvailability, item_id)
     _require(policy.is_own_record(current_user, item))
     if ConfirmForm().validate_on_submit():
-        try:
-            ss.cancel_availability(current_user, item)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Limit cancelled.", "success")
+        _act(lambda: ss.cancel_availability(current_user, item), "Limit cancelled.")
     return redirect(url_for("scheduling.my_availability"))
 
 
@@ -346,14 +347,8 @@ def cancel_leave(leave_id: int):
     _require(policy.is_own_record(current_user, leave))
     form = VersionForm()
     if form.validate_on_submit():
-        try:
-            ss.cancel_leave(current_user, leave, form.version.data)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash(f"{ss.describe_leave(leave)} cancelled.", "success")
+        _act(lambda: ss.cancel_leave(current_user, leave, form.version.data),
+             lambda: f"{ss.describe_leave(leave)} cancelled.")
     return redirect(url_for("scheduling.my_leave"))
 
 
@@ -387,14 +382,9 @@ def decide_availability(item_id: int):
     item = _get_or_404(RecurringAvailability, item_id)
     _require(policy.can_decide_availability(current_user, item))
     if ConfirmForm().validate_on_submit():
-        try:
-            ss.decide_availability(current_user, item, approve=request.form.get("decision") == "approve")
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash(f"“{ss.describe_availability(item)}” for {item.staff.display_name} {item.status.value}.", "success")
+        approve = request.form.get("decision") == "approve"
+        _act(lambda: ss.decide_availability(current_user, item, approve=approve),
+             lambda: f"“{ss.describe_availability(item)}” for {item.staff.display_name} {item.status.value}.")
     return redirect(url_for("scheduling.decisions"))
 
 
@@ -463,13 +453,7 @@ def _swap_action(swap_id: int, allowed: Any, action: Any, done: str, back: str =
     _require(allowed(current_user, swap))
     form = VersionForm()
     if form.validate_on_submit():
-        try:
-            action(current_user, swap, form.version.data)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
+        if _act(lambda: action(current_user, swap, form.version.data), None):
             if swap.status == SwapStatus.REFUSED:
                 flash(f"The swap cannot be made: {swap.outcome}", "error")
             else:
@@ -510,14 +494,8 @@ def refuse_swap(swap_id: int):
     _require(policy.can_decide_swap(current_user, swap))
     form = SwapRefusalForm()
     if form.validate_on_submit():
-        try:
-            ss.refuse_swap(current_user, swap, form.version.data, form.note.data or "")
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Swap not approved; both nurses have been told.", "success")
+        _act(lambda: ss.refuse_swap(current_user, swap, form.version.data, form.note.data or ""),
+             "Swap not approved; both nurses have been told.")
     return redirect(url_for("scheduling.decisions"))
 
 
@@ -539,14 +517,8 @@ def claim_open_shift(open_shift_id: int):
     item = _get_or_404(OpenShift, open_shift_id)
     _require(policy.can_claim_open_shift(current_user, item))
     if ConfirmForm().validate_on_submit():
-        try:
-            ss.claim_open_shift(current_user, current_user.staff, item)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Thank you: your offer is with the ward manager, who confirms one person.", "success")
+        _act(lambda: ss.claim_open_shift(current_user, current_user.staff, item),
+             "Thank you: your offer is with the ward manager, who confirms one person.")
     return redirect(url_for("scheduling.my_open_shifts"))
 
 
@@ -556,14 +528,7 @@ def withdraw_open_shift_claim(open_shift_id: int):
     item = _get_or_404(OpenShift, open_shift_id)
     _require(policy.can_claim_open_shift(current_user, item))
     if ConfirmForm().validate_on_submit():
-        try:
-            ss.withdraw_claim(current_user, current_user.staff, item)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Your offer is withdrawn.", "success")
+        _act(lambda: ss.withdraw_claim(current_user, current_user.staff, item), "Your offer is withdrawn.")
     return redirect(url_for("scheduling.my_open_shifts"))
 
 
@@ -605,14 +570,8 @@ def confirm_open_shift(open_shift_id: int):
     _require(policy.can_manage_open_shift(current_user, item))
     form = ConfirmClaimForm()
     if form.validate_on_submit() and form.staff_id.data.isdigit():
-        try:
-            ss.confirm_open_shift(current_user, item, int(form.staff_id.data), form.version.data)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Shift filled and the roster published.", "success")
+        _act(lambda: ss.confirm_open_shift(current_user, item, int(form.staff_id.data), form.version.data),
+             "Shift filled and the roster published.")
     return redirect(url_for("scheduling.ward_open_shifts", ward_id=item.period.ward_id))
 
 
@@ -623,12 +582,5 @@ def cancel_open_shift(open_shift_id: int):
     _require(policy.can_manage_open_shift(current_user, item))
     form = VersionForm()
     if form.validate_on_submit():
-        try:
-            ss.cancel_open_shift(current_user, item, form.version.data)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
-        else:
-            db.session.commit()
-            flash("Open shift withdrawn.", "success")
+        _act(lambda: ss.cancel_open_shift(current_user, item, form.version.data), "Open shift withdrawn.")
     return redirect(url_for("scheduling.ward_open_shifts", ward_id=item.period.ward_id))
