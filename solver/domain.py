@@ -245,6 +245,7 @@ class PersonalRuleKind(enum.Enum):
     MIN_SHIFTS = "min_shifts"
     MAX_WEEKENDS = "max_weekends"
     MAX_CONSECUTIVE_DAYS = "max_consecutive_days"
+    MAX_CONSECUTIVE_NIGHTS = "max_consecutive_nights"
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,9 @@ class PersonalRule:
     """A soft personal limit; ``weight`` is paid per unit beyond ``limit``.
 
     MAX_SHIFTS / MIN_SHIFTS count shifts of type ``shift`` (all shifts when ``None``);
-    MAX_CONSECUTIVE_DAYS costs ``weight`` for each window of ``limit + 1`` worked days.
+    MAX_CONSECUTIVE_DAYS costs ``weight`` for each window of ``limit + 1`` worked days;
+    MAX_CONSECUTIVE_NIGHTS the same for windows of ``limit + 1`` night shifts (shift
+    types with ``is_night``).
     """
 
     kind: PersonalRuleKind

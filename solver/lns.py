@@ -5,16 +5,26 @@ Two threads share the machine's workers:
 * a *bound* thread runs CP-SAT on the whole model with the full LP relaxation
   (linearization level 2), which raises the lower bound far faster than the default;
   its rosters also count;
-* the *LNS* thread keeps an incumbent roster and repeatedly frees part of it -- a random
-  group of people over the whole horizon, a window of days for everybody, or people
-  linked by a cover row -- fixing every other shift variable to the incumbent, and asks
-  CP-SAT to re-optimise the freed part from the incumbent (hinted) for a few seconds.
-  Neighbourhood size adapts: it grows after sub-problems solved to optimality without
-  gain and shrinks after ones that time out.
+* the *LNS* thread keeps an incumbent roster and repeatedly re-optimises a few people
+  (over the whole horizon, or over a window of days with their other days fixed).  Each
+  step builds a small model of just those people -- everybody else is a constant, seen
+  only through the cover they already give and their fairness loads (see
+  :class:`solver.model.Restriction`) -- so a step costs milliseconds of model building
+  and presolve, not a presolve of the whole ward.  Which people: random ones, people who
+  could fix a cover shortfall or excess, or people around a day window.  The number of
+  people adapts per kind: it grows after sub-problems solved to optimality without gain
+  and shrinks after ones that time out.
 
-Both stop at the time limit, on ``stop_event``, or when the incumbent meets the bound.
-Fixing is done in place on the model's proto (domain [v, v]) and undone afterwards, so
-a sub-problem costs no model copy.
+When the problem has no hard cover minimum, the first roster is *constructed* the same
+way: a few people at a time, each group optimised against the cover the earlier groups
+already give.  Every person's hard rules concern only that person, so this always finds
+a roster when one exists, and fast even for a year-long horizon where a monolithic solve
+finds none.  With hard cover minimums the first roster comes from CP-SAT on the whole
+model.
+
+Both threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
+bound.  In deterministic mode (one worker) the LNS counts CP-SAT's deterministic time
+instead of the clock, so runs repeat exactly.
 """
 
 from __future__ import annotations
@@ -23,17 +33,22 @@ import os
 import random
 import threading
 import time
+from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from solver.model import RosterModel
+from solver.domain import Roster
+from solver.model import Restriction, RosterModel, build_model
 from solver.result import Status
 from solver.solve import (
-    _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, make_solver, read_values,
+    _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, keys_to_roster, make_solver,
+    read_values, roster_keys,
 )
-
+from solver.validate import validate
 
 _DEBUG = bool(os.environ.get("SOLVER_LNS_DEBUG"))
+
+Key = tuple[int, int, int]
 
 
 class _Shared:
@@ -43,19 +58,26 @@ class _Shared:
         self.tracker = tracker
         self.stop_event = stop_event
         self.lock = threading.Lock()
-        self.keys: set | None = None
+        self.keys: frozenset | None = None
         self.objective: int | None = None
+        self.version = 0
         self.bound: float = float("-inf")
         self.optimal = False
+        self.infeasible = False
         self.done = threading.Event()
         self.stats = {"lns_iterations": 0, "lns_improvements": 0}
 
-    def offer(self, keys: set, objective: int) -> bool:
+    def offer(self, keys, objective: int, *, equal: bool = False) -> bool:
+        """Make ``keys`` the incumbent if it is better (or as good, with ``equal``)."""
         with self.lock:
-            if self.objective is not None and objective >= self.objective:
+            if self.objective is not None and (objective > self.objective or
+                                               (objective == self.objective and not equal)):
                 return False
-            self.keys, self.objective = set(keys), objective
-        self.tracker.report(objective, self.bound)
+            improved = self.objective is None or objective < self.objective
+            self.keys, self.objective = frozenset(keys), objective
+            self.version += 1
+        if improved:
+            self.tracker.report(objective, self.bound)
         self.check_done()
         return True
 
@@ -92,58 +114,109 @@ class _BoundCallback(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         self.shared.raise_bound(self.best_objective_bound)
-        flags = self.boolean_values(self.vars) if hasattr(self, "boolean_values") else [
-            self.boolean_value(v) for v in self.vars]
+        flags = [self.boolean_value(v) for v in self.vars]
         keys = {k for k, f in zip(self.keys, flags) if f}
         self.shared.offer(keys, round(self.objective_value))
 
 
+class _FirstCallback(_BoundCallback):
+    """Reports rosters; stops a little after the first one so LNS can take over."""
+
+    def __init__(self, model, shared) -> None:
+        super().__init__(model, shared)
+        self.first_at = None
+        self.started = time.perf_counter()
+
+    def on_solution_callback(self) -> None:
+        super().on_solution_callback()
+        now = time.perf_counter()
+        if self.first_at is None:
+            self.first_at = now
+        if now - self.started > 2.0 + (self.first_at - self.started):
+            self.stop_search()
+
+
+class _Clock:
+    """Time left for the LNS: the wall clock, or CP-SAT's deterministic time."""
+
+    def __init__(self, options: SolveOptions) -> None:
+        self.deterministic = options.deterministic
+        self.limit = options.time_limit_s
+        self.deadline = time.perf_counter() + options.time_limit_s
+        self.spent = 0.0
+
+    def remaining(self) -> float:
+        if self.deterministic:
+            return self.limit - self.spent
+        return self.deadline - time.perf_counter()
+
+    def charge(self, solver: cp_model.CpSolver) -> None:
+        # A small charge per step keeps deterministic runs finite even when every
+        # sub-problem is trivial.
+        self.spent += solver.deterministic_time + 0.002
+
+
 def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker, stop_event):
     """Search with LNS + a bound thread; returns (status, keys, bound)."""
-    deadline = time.perf_counter() + options.time_limit_s
+    clock = _Clock(options)
     shared = _Shared(tracker, stop_event)
+    problem = model.problem
     if options.warm_start is not None:
         add_hints(model, options.warm_start)
+        _offer_warm_start(model, options.warm_start, shared)
     lns_workers = max(1, options.workers // 2) if options.workers > 1 else 1
     bound_workers = options.workers - lns_workers
-
-    first = _first_solution(model, options, shared, deadline, options.workers)
-    if first is Status.INFEASIBLE or first is Status.MODEL_INVALID:
-        return first, None, None
+    constructive = not any(need.minimum > 0 for need in problem.cover)
+    if not constructive and shared.keys is None:
+        first = _first_solution(model, options, shared, clock, options.workers)
+        if first is Status.INFEASIBLE or first is Status.MODEL_INVALID:
+            return first, None, None
     bound_thread = None
     if bound_workers > 0 and not shared.should_stop():
-        # The LNS loop edits the model's proto in place, so the bound search gets a copy.
-        copy = model.cp.clone()
         bound_thread = threading.Thread(
-            target=_bound_search, args=(model, copy, options, shared, deadline, bound_workers),
-            daemon=True)
+            target=_bound_search, args=(model, options, shared, clock, bound_workers), daemon=True)
         bound_thread.start()
+    search = _Search(model, options, shared, clock, lns_workers)
+    if shared.keys is None and constructive:
+        # When someone's own rules cannot be met this finds nothing, and CP-SAT on the
+        # whole model decides.
+        search.construct()
     if shared.keys is None and bound_thread is None:
-        _first_solution(model, options, shared, deadline, options.workers, final=True)
+        first = _first_solution(model, options, shared, clock, options.workers, final=True)
+        if first is Status.INFEASIBLE or first is Status.MODEL_INVALID:
+            return first, None, None
     # No roster yet: the bound search keeps looking; LNS starts from its first roster.
-    while shared.keys is None and not shared.should_stop() and time.perf_counter() < deadline:
+    while shared.keys is None and not shared.should_stop() and clock.remaining() > 0:
         shared.done.wait(0.2)
     if shared.keys is not None:
-        _improve(model, options, shared, deadline, lns_workers)
+        search.improve()
     shared.done.set()
     if bound_thread is not None:
         bound_thread.join()
     if shared.keys is None:
-        return Status.UNKNOWN, None, None
+        return (Status.INFEASIBLE if shared.infeasible else Status.UNKNOWN), None, None
     status = Status.OPTIMAL if shared.optimal else Status.FEASIBLE
     bound = shared.bound if shared.bound != float("-inf") else None
-    tracker.stats = shared.stats
-    return status, shared.keys, bound
+    tracker.stats = {**shared.stats, **search.stats()}
+    return status, set(shared.keys), bound
 
 
-def _first_solution(model, options, shared, deadline, workers, final=False):
+def _offer_warm_start(model: RosterModel, roster: Roster, shared: _Shared) -> None:
+    """Start from the warm-start roster when it is complete and valid."""
+    check = validate(model.problem, roster)
+    if check.is_valid:
+        shared.offer(roster_keys(model, roster), check.objective)
+
+
+def _first_solution(model, options, shared, clock, workers, final=False):
     """Run CP-SAT on the whole model until the first roster (or a short budget)."""
-    remaining = deadline - time.perf_counter()
+    remaining = clock.remaining()
     budget = remaining if final else min(remaining, max(5.0, 0.15 * options.time_limit_s))
     solver = make_solver(options, max(budget, 0.1), workers=workers)
-    callback = _FirstCallback(model, shared, stop_after=0.0 if not final else None)
+    callback = _FirstCallback(model, shared) if not final else _BoundCallback(model, shared)
     with StopWatcher(solver, _Stop(shared)):
         code = solver.solve(model.cp, callback)
+    clock.charge(solver)
     status = _STATUS[code]
     if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
@@ -154,139 +227,282 @@ def _first_solution(model, options, shared, deadline, workers, final=False):
     return status
 
 
-class _FirstCallback(_BoundCallback):
-    """Reports rosters; stops a little after the first one so LNS can take over."""
-
-    def __init__(self, model, shared, stop_after) -> None:
-        super().__init__(model, shared)
-        self.stop_after = stop_after
-        self.first_at = None
-        self.started = time.perf_counter()
-
-    def on_solution_callback(self) -> None:
-        super().on_solution_callback()
-        now = time.perf_counter()
-        if self.first_at is None:
-            self.first_at = now
-        if self.stop_after is not None and now - self.started > 2.0 + (self.first_at - self.started):
-            self.stop_search()
-
-
-def _bound_search(model, copy, options, shared, deadline, workers):
+def _bound_search(model, options, shared, clock, workers):
     """Whole-model CP-SAT aimed at the lower bound (full LP relaxation)."""
-    solver = make_solver(options, max(deadline - time.perf_counter(), 0.1), workers=workers,
+    solver = make_solver(options, max(clock.remaining(), 0.1), workers=workers,
                          seed=options.seed + 17)
     # Measured on Curtois 5: after 20 s on one worker the bound is 1045 with the full LP
     # (linearization level 2), 1 with the default level and 1 with core-based search.
     solver.parameters.linearization_level = 2
     callback = _BoundCallback(model, shared)
     with StopWatcher(solver, _Stop(shared)):
-        code = solver.solve(copy, callback)
+        code = solver.solve(model.cp, callback)
     status = _STATUS[code]
     if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
         if status is Status.OPTIMAL:
             shared.raise_bound(solver.objective_value)
     elif status is Status.INFEASIBLE:
+        shared.infeasible = True
         shared.done.set()
     else:
         shared.raise_bound(solver.best_objective_bound)
 
 
-def _improve(model: RosterModel, options: SolveOptions, shared: _Shared, deadline: float,
-             workers: int) -> None:
-    """The LNS loop."""
-    rng = random.Random(options.seed)
-    problem = model.problem
-    n_staff, n_days = len(problem.staff), problem.horizon.num_days
-    proto = model.cp.proto
-    index_of = {key: var.index for key, var in model.x.items()}
-    cells = {}
-    for key in model.x:
-        cells.setdefault((key[0], key[1]), []).append(key)
-    # Start by freeing about 6 person-weeks worth of cells and adapt.
-    # Each kind of neighbourhood keeps its own size (share of the cells freed), starting
-    # near 150 cells, and the kinds that improve the roster are drawn more often.
-    start = min(1.0, max(0.02, 150 / max(1, len(cells))))
-    sizes = {"staff": start, "days": start, "block": start}
-    credit = {"staff": 1.0, "days": 1.0, "block": 1.0}
-    sub_limit = 1.5 if len(cells) < 3000 else 4.0
-    while not shared.should_stop():
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.2:
-            break
-        kind = rng.choices(list(credit), weights=list(credit.values()))[0]
-        size = sizes[kind]
-        free = _neighbourhood(kind, rng, size, n_staff, n_days)
-        with shared.lock:
-            incumbent, value = set(shared.keys), shared.objective
-        fixed = []
-        for cell, keys in cells.items():
-            if cell in free:
+class _Incumbent:
+    """The incumbent roster indexed by person and by (day, shift)."""
+
+    def __init__(self, keys, n_staff: int) -> None:
+        self.keys = keys
+        self.of_person: list[dict[int, int]] = [{} for _ in range(n_staff)]
+        self.on_slot: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, day, k in keys:
+            self.of_person[i][day] = k
+            self.on_slot[day, k].append(i)
+
+
+class _Search:
+    """The LNS thread: construction of a first roster and the improvement loop."""
+
+    KINDS = ("people", "window", "cover")
+
+    def __init__(self, model: RosterModel, options: SolveOptions, shared: _Shared, clock: _Clock,
+                 workers: int) -> None:
+        self.model, self.options, self.shared, self.clock = model, options, shared, clock
+        self.workers = workers
+        self.problem = problem = model.problem
+        self.rng = random.Random(options.seed)
+        self.n_staff, self.n_days = len(problem.staff), problem.horizon.num_days
+        codes = {s.code: k for k, s in enumerate(problem.shift_types)}
+        self.need_slot = [(need.day, codes[need.shift]) for need in problem.cover]
+        self.skills = [p.skills for p in problem.staff]
+        self.able = self._able_by_slot()
+        self.fair = self._fairness_terms()
+        # People per sub-problem, per kind: about 150 free cells to start with.
+        people = max(2, min(self.n_staff, round(150 / self.n_days)))
+        self.size = {"people": float(people), "window": float(max(4, 2 * people)),
+                     "cover": float(max(4, 2 * people))}
+        self.credit = {kind: 1.0 for kind in self.KINDS}
+        self.sub_limit = 2.0
+        self.counts = {"sub_models": 0, "construct_s": 0.0}
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _able_by_slot(self) -> dict[tuple[int, int], list[int]]:
+        able: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, day, k in self.model.x:
+            able[day, k].append(i)
+        return able
+
+    def _fairness_terms(self) -> dict[str, tuple[list[bool], object]]:
+        """Per weighted fairness term: who counts, and how to count a person's load."""
+        problem, m = self.problem, self.model
+        terms = {}
+        nights = {k for k, s in enumerate(problem.shift_types) if s.is_night}
+        unpopular = {k for k, s in enumerate(problem.shift_types)
+                     if s.code in problem.fairness.unpopular_shifts}
+        weekends = problem.horizon.weekends
+        for term in ("nights", "weekends", "unpopular"):
+            if not problem.fairness.weight(term):
                 continue
-            for key in keys:
-                idx = index_of[key]
-                v = 1 if key in incumbent else 0
-                fixed.append(idx)
-                domain = proto.variables[idx].domain
-                domain.clear()
-                domain.extend([v, v])
-        model.cp.clear_hints()
-        hint_keys = list(model.x)
-        proto.solution_hint.vars.extend(index_of[k] for k in hint_keys)
-        proto.solution_hint.values.extend(1 if k in incumbent else 0 for k in hint_keys)
-        # The bound of the objective is the incumbent: we only want improvements.
-        solver = make_solver(options, min(sub_limit, remaining), workers=workers,
-                             seed=rng.randrange(1 << 30))
-        solver.parameters.linearization_level = 2
-        try:
-            with StopWatcher(solver, _Stop(shared)):
-                code = solver.solve(model.cp)
-        finally:
-            for idx in fixed:
-                domain = proto.variables[idx].domain
-                domain.clear()
-                domain.extend([0, 1])
-        shared.stats["lns_iterations"] += 1
-        status = _STATUS[code]
-        if _DEBUG:
-            print(f"lns {kind:6} size={size:.3f} free={len(free)} {status.name} "
-                  f"{solver.objective_value if status.has_roster else '-'} vs {value} "
-                  f"t={solver.wall_time:.2f}", flush=True)
-        if status.has_roster:
-            objective = round(solver.objective_value)
-            if objective < value:
-                credit[kind] += 1.0
-                shared.stats["lns_improvements"] += 1
-                shared.offer(read_values(model, solver), objective)
-            elif objective == value:
-                # Plateau move: accept an equal roster to keep the search moving.
-                with shared.lock:
-                    if shared.objective == objective:
-                        shared.keys = read_values(model, solver)
-            if status is Status.OPTIMAL:
-                sizes[kind] = min(1.0, size * 1.1)
+            if term == "weekends":
+                eligible = [any(m.work[i][d] is not None for days in weekends for d in days)
+                            for i in range(self.n_staff)]
             else:
-                sizes[kind] = max(0.01, size * 0.85)
+                ks = nights if term == "nights" else unpopular
+                eligible = [any(k in ks for _, k, _ in m.by_person[i]) for i in range(self.n_staff)]
+            terms[term] = (eligible, nights if term == "nights" else unpopular)
+        return terms
+
+    def _load(self, term: str, i: int, days: dict[int, int]) -> int:
+        person = self.problem.staff[i]
+        if term == "weekends":
+            count = sum(any(d in days for d in group) for group in self.problem.horizon.weekends)
         else:
-            sizes[kind] = max(0.01, size * 0.8)
-        credit[kind] = max(0.3, credit[kind] * 0.95)
-    model.cp.clear_hints()
+            ks = self.fair[term][1]
+            count = sum(1 for k in days.values() if k in ks)
+        return round(10000 / person.fte_percent) * (count + person.fairness_ledger.get(term, 0))
 
+    def restriction(self, people: list[int], inc: _Incumbent, placed=None) -> Restriction:
+        """What everybody outside ``people`` contributes (only ``placed`` people, if given)."""
+        inside = set(people)
+        cover = []
+        for need, slot in zip(self.problem.cover, self.need_slot):
+            count = 0
+            for i in inc.on_slot.get(slot, ()):
+                if i not in inside and (need.skill is None or need.skill in self.skills[i]):
+                    count += 1
+            cover.append(count)
+        fairness = {}
+        for term, (eligible, _) in self.fair.items():
+            loads = [self._load(term, i, inc.of_person[i]) for i in range(self.n_staff)
+                     if eligible[i] and i not in inside and (placed is None or i in placed)]
+            fairness[term] = (min(loads), max(loads), len(loads)) if loads else (0, 0, 0)
+        return Restriction(tuple(sorted(people)), tuple(cover), fairness)
 
-def _neighbourhood(kind: str, rng: random.Random, size: float, n_staff: int, n_days: int) -> set:
-    """The (person, day) cells to free."""
-    if kind == "staff":
-        count = max(1, min(n_staff, round(size * n_staff)))
-        people = rng.sample(range(n_staff), count)
-        return {(i, d) for i in people for d in range(n_days)}
-    if kind == "days":
-        width = max(1, min(n_days, round(size * n_days)))
+    # -- one sub-problem -----------------------------------------------------------------
+    def sub_solve(self, people: list[int], inc: _Incumbent, free_days=None, placed=None,
+                  limit: float | None = None, evaluate: bool = True):
+        """Re-optimise ``people`` (on ``free_days`` only, if given) against the incumbent.
+
+        Returns (status, new keys of those people, new sub-objective, incumbent's
+        sub-objective or None).
+        """
+        restriction = self.restriction(people, inc, placed)
+        sub = build_model(self.problem, restriction=restriction)
+        self.counts["sub_models"] += 1
+        proto = sub.cp.proto
+        current = {}
+        for key, var in sub.x.items():
+            i, day, k = key
+            current[key] = 1 if inc.of_person[i].get(day) == k else 0
+        fixed = []
+        if free_days is not None:
+            for key, var in sub.x.items():
+                if key[1] not in free_days:
+                    fixed.append((var.index, current[key]))
+        before = None
+        if evaluate:
+            before = self._evaluate(sub, current)
+            if before is None:
+                return Status.UNKNOWN, None, None, None
+        for index, value in fixed:
+            domain = proto.variables[index].domain
+            domain.clear()
+            domain.extend([value, value])
+        if evaluate:  # the incumbent is complete: a feasible hint
+            for key, var in sub.x.items():
+                sub.cp.add_hint(var, current[key])
+        remaining = self.clock.remaining()
+        solver = make_solver(self.options, max(0.05, min(limit or self.sub_limit, remaining)),
+                             workers=self.workers, seed=self.rng.randrange(1 << 30))
+        solver.parameters.linearization_level = 2
+        with StopWatcher(solver, _Stop(self.shared)):
+            code = solver.solve(sub.cp)
+        self.clock.charge(solver)
+        status = _STATUS[code]
+        if not status.has_roster:
+            return status, None, None, before
+        return status, read_values(sub, solver), round(solver.objective_value), before
+
+    def _evaluate(self, sub: RosterModel, current: dict) -> int | None:
+        """The sub-model's objective at the incumbent (every shift variable fixed)."""
+        proto = sub.cp.proto
+        saved = []
+        for key, var in sub.x.items():
+            domain = proto.variables[var.index].domain
+            saved.append((domain, list(domain)))
+            domain.clear()
+            domain.extend([current[key], current[key]])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 10
+        code = solver.solve(sub.cp)
+        self.clock.charge(solver)
+        for domain, values in saved:
+            domain.clear()
+            domain.extend(values)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return round(solver.objective_value)
+
+    # -- construction ------------------------------------------------------------------------
+    def construct(self) -> bool:
+        """Build a first roster a few people at a time; False if someone's rules cannot be met."""
+        started = time.perf_counter()
+        order = list(range(self.n_staff))
+        # The least flexible first: fewest shift variables.
+        order.sort(key=lambda i: (len(self.model.by_person[i]), self.rng.random()))
+        group = max(1, min(4, round(400 / max(1, self.n_days * len(self.problem.shift_types)))))
+        inc = _Incumbent(frozenset(), self.n_staff)
+        keys: set[Key] = set()
+        placed: set[int] = set()
+        for start in range(0, len(order), group):
+            if self.shared.should_stop() or self.shared.keys is not None:
+                return True
+            people = order[start:start + group]
+            status, new, _, _ = self.sub_solve(people, inc, placed=placed, limit=max(1.0, self.sub_limit),
+                                               evaluate=False)
+            if status in (Status.INFEASIBLE, Status.MODEL_INVALID):
+                return False
+            if new is None:
+                # Out of time on this group: let the whole-model search go on.
+                return True
+            keys |= new
+            placed.update(people)
+            inc = _Incumbent(keys, self.n_staff)
+        self.counts["construct_s"] = round(time.perf_counter() - started, 2)
+        objective = self._score(keys)
+        if objective is not None:
+            self.shared.offer(keys, objective)
+        return True
+
+    def _score(self, keys) -> int | None:
+        """Objective of a whole roster by the independent validator."""
+        check = validate(self.problem, keys_to_roster(self.model, keys))
+        return check.objective if check.is_valid else None
+
+    # -- improvement -------------------------------------------------------------------------
+    def improve(self) -> None:
+        """The LNS loop."""
+        shared, rng = self.shared, self.rng
+        version, inc = -1, None
+        while not shared.should_stop() and self.clock.remaining() > 0.05:
+            with shared.lock:
+                if shared.version != version:
+                    version, inc = shared.version, _Incumbent(shared.keys, self.n_staff)
+                value = shared.objective
+            kind = rng.choices(self.KINDS, weights=[self.credit[k] for k in self.KINDS])[0]
+            people, days = self._neighbourhood(kind, inc)
+            status, new, after, before = self.sub_solve(people, inc, free_days=days)
+            shared.stats["lns_iterations"] += 1
+            size = self.size[kind]
+            if _DEBUG:
+                print(f"lns {kind:6} people={len(people)} days={len(days) if days else 'all'} "
+                      f"{status.name} {before}->{after} total {value}", flush=True)
+            if new is not None and before is not None and after <= before:
+                others = frozenset(key for key in inc.keys if key[0] not in set(people))
+                keys = others | new
+                if after < before:
+                    self.credit[kind] += 1.0
+                    shared.stats["lns_improvements"] += 1
+                shared.offer(keys, value - (before - after), equal=True)
+            if status is Status.OPTIMAL:
+                self.size[kind] = min(float(self.n_staff), size * 1.1 + 0.2)
+            else:
+                self.size[kind] = max(1.0, size * 0.85)
+            self.credit[kind] = max(0.3, self.credit[kind] * 0.95)
+
+    def _neighbourhood(self, kind: str, inc: _Incumbent) -> tuple[list[int], set[int] | None]:
+        """The people to free, and the days (None: the whole horizon)."""
+        rng, n_staff, n_days = self.rng, self.n_staff, self.n_days
+        count = max(1, min(n_staff, round(self.size[kind])))
+        if kind == "people":
+            return rng.sample(range(n_staff), count), None
+        width = min(n_days, rng.choice((7, 7, 14)))
+        if kind == "cover":
+            slot = self._bad_slot(inc)
+            if slot is not None:
+                day, k = slot
+                candidates = list(dict.fromkeys(self.able.get(slot, [])))
+                rng.shuffle(candidates)
+                people = candidates[:count]
+                if len(people) < count:
+                    rest = [i for i in range(n_staff) if i not in set(people)]
+                    people += rng.sample(rest, min(len(rest), count - len(people)))
+                start = max(0, min(n_days - width, day - rng.randrange(width)))
+                return people, set(range(start, start + width))
         start = rng.randrange(0, n_days - width + 1)
-        return {(i, d) for i in range(n_staff) for d in range(start, start + width)}
-    # A block: more people over a window of days, same number of cells.
-    width = max(2, min(n_days, round(n_days * min(1.0, 2 * size ** 0.5))))
-    count = max(1, min(n_staff, round(size * n_staff * n_days / width)))
-    start = rng.randrange(0, n_days - width + 1)
-    people = rng.sample(range(n_staff), count)
-    return {(i, d) for i in people for d in range(start, start + width)}
+        return rng.sample(range(n_staff), count), set(range(start, start + width))
+
+    def _bad_slot(self, inc: _Incumbent) -> tuple[int, int] | None:
+        """A (day, shift) whose cover is short of or over its ideal, at random."""
+        bad = []
+        for need, slot in zip(self.problem.cover, self.need_slot):
+            have = sum(1 for i in inc.on_slot.get(slot, ())
+                       if need.skill is None or need.skill in self.skills[i])
+            if (have < need.ideal and need.under_weight) or (have > need.ideal and need.over_weight):
+                bad.append(slot)
+        return self.rng.choice(bad) if bad else None
+
+    def stats(self) -> dict:
+        return dict(self.counts)

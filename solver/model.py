@@ -15,7 +15,7 @@ can be explained by a small set of rules (see :mod:`solver.explain`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -41,12 +41,29 @@ class Penalty:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """Build the model for some of the staff only, the others' shifts being fixed.
+
+    Our LNS re-optimises a few people at a time on a model of just those people: the
+    others are constants, so they enter the model only through ``cover`` (per cover
+    requirement, how many of the others already work it) and ``fairness`` (per fairness
+    term, the lowest and highest load among the others who can work it, and how many
+    there are).  Every per-person rule concerns only the people in ``people``.
+    """
+
+    people: tuple[int, ...]
+    cover: tuple[int, ...]
+    fairness: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+
+
 @dataclass
 class RosterModel:
     """A CP-SAT model of a :class:`Problem` with its named variables and penalties."""
 
     problem: Problem
     guarded: bool = False
+    restriction: Restriction | None = None
     cp: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     x: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     work: list[list[cp_model.IntVar | None]] = field(default_factory=list)
@@ -74,6 +91,23 @@ class RosterModel:
         if label not in self.guards:
             self.guards[label] = self.cp.new_bool_var(f"assume[{label}]")
         return [self.guards[label]]
+
+    @cached_property
+    def people(self) -> list[tuple[int, StaffMember]]:
+        """``(i, person)`` for everybody the model decides for."""
+        staff = self.problem.staff
+        if self.restriction is None:
+            return list(enumerate(staff))
+        return [(i, staff[i]) for i in self.restriction.people]
+
+    @cached_property
+    def index_of(self) -> dict[str, int]:
+        """Index ``i`` of each staff id in the model (only people it decides for)."""
+        return {person.id: i for i, person in self.people}
+
+    def cover_offset(self, index: int) -> int:
+        """How many people outside a restricted model work cover requirement ``index``."""
+        return self.restriction.cover[index] if self.restriction is not None else 0
 
     @property
     def num_days(self) -> int:
@@ -186,9 +220,13 @@ class RosterModel:
                                                 [p.weight for p in self.penalties])
 
 
-def build_model(problem: Problem, *, guarded: bool = False) -> RosterModel:
-    """Build the CP-SAT model of ``problem``: variables, hard rules, soft rules, objective."""
-    m = RosterModel(problem, guarded=guarded)
+def build_model(problem: Problem, *, guarded: bool = False,
+                restriction: Restriction | None = None) -> RosterModel:
+    """Build the CP-SAT model of ``problem``: variables, hard rules, soft rules, objective.
+
+    With a ``restriction`` the model covers only some people (see :class:`Restriction`).
+    """
+    m = RosterModel(problem, guarded=guarded, restriction=restriction)
     add_variables(m)
     # Hard rules.
     add_unavailability(m)
@@ -224,7 +262,15 @@ def add_variables(m: RosterModel) -> None:
     m.cp.add(m.false == 0)
     codes = m.codes
     new_bool_var = m.cp.new_bool_var
+    empty_row = [None] * problem.horizon.num_days
+    empty_days = [[] for _ in problem.horizon.days]
+    included = {i for i, _ in m.people}
     for i, person in enumerate(problem.staff):
+        if i not in included:
+            m.by_person.append([])
+            m.by_person_day.append(empty_days)
+            m.work.append(empty_row)
+            continue
         row: list[cp_model.IntVar | None] = []
         person_vars: list = []
         person_days: list = []
@@ -262,7 +308,7 @@ def add_unavailability(m: RosterModel) -> None:
     if not m.guarded:
         return
     problem = m.problem
-    for i, person in enumerate(problem.staff):
+    for i, person in m.people:
         for day in sorted(person.unavailable_days):
             label = f"{person.label} is on leave on {problem.horizon.label(day)}"
             m.enforce(m.cp.add(m.work[i][day] == 0), label)
@@ -275,9 +321,10 @@ def add_unavailability(m: RosterModel) -> None:
 def add_locked_assignments(m: RosterModel) -> None:
     """Locked (fixed) assignments must be worked."""
     problem = m.problem
-    index = {p.id: i for i, p in enumerate(problem.staff)}
     for item in problem.locked:
-        i, k = index[item.staff_id], _shift_index(problem, item.shift)
+        if item.staff_id not in m.index_of:
+            continue
+        i, k = m.index_of[item.staff_id], _shift_index(problem, item.shift)
         person = problem.staff[i]
         label = f"{person.label} is fixed to {item.shift} on {problem.horizon.label(item.day)}"
         var = m.x.get((i, item.day, k), m.false)
@@ -286,7 +333,7 @@ def add_locked_assignments(m: RosterModel) -> None:
 
 def add_max_shifts_per_type(m: RosterModel) -> None:
     """At most ``max_shifts[code]`` shifts of each type per person."""
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         for code, limit in person.max_shifts.items():
             if limit >= m.num_days and not m.guarded:
                 continue
@@ -297,7 +344,7 @@ def add_max_shifts_per_type(m: RosterModel) -> None:
 def add_contract_minutes(m: RosterModel) -> None:
     """Paid minutes over the period between the contract minimum and maximum."""
     problem = m.problem
-    for i, person in enumerate(problem.staff):
+    for i, person in m.people:
         entries = m.person_vars(i)
         minutes = cp_model.LinearExpr.weighted_sum(
             [var for _, _, var in entries], [problem.shift_types[k].paid_minutes for _, k, _ in entries])
@@ -336,7 +383,7 @@ def add_forbidden_sequences(m: RosterModel) -> None:
     for followers in sorted({frozenset(f) for f in pairs.values()}, key=sorted):
         heads = sorted(a for a, f in pairs.items() if followers <= set(f))
         groups.append(({k_of[a] for a in heads}, {k_of[b] for b in followers}, heads, sorted(followers)))
-    for i, person in enumerate(problem.staff):
+    for i, person in m.people:
         history = m.history_states(person)
         last = history[-1] if history else None
         if last in pairs:  # across the period boundary
@@ -377,7 +424,7 @@ def add_forbidden_sequences(m: RosterModel) -> None:
 
 def add_max_consecutive_days(m: RosterModel) -> None:
     """Every run of worked days is at most ``max_consecutive_days`` long."""
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         limit = m.problem.limit(person, "max_consecutive_days")
         states, offset = m.work_states(i)
         if limit is None or limit >= len(states):
@@ -391,7 +438,7 @@ def add_min_consecutive_days(m: RosterModel) -> None:
     Runs touching the end of the horizon, or its start when there is no history, are
     exempt (they continue outside the period).
     """
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         limit = m.problem.limit(person, "min_consecutive_days")
         if limit is None or limit <= 1:
             continue
@@ -401,7 +448,7 @@ def add_min_consecutive_days(m: RosterModel) -> None:
 
 def add_min_consecutive_days_off(m: RosterModel) -> None:
     """Every run of days off is at least ``min_consecutive_days_off`` long (edges exempt)."""
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         limit = m.problem.limit(person, "min_consecutive_days_off")
         if limit is None or limit <= 1:
             continue
@@ -412,7 +459,7 @@ def add_min_consecutive_days_off(m: RosterModel) -> None:
 def add_max_consecutive_shifts(m: RosterModel) -> None:
     """At most ``max_consecutive_shifts[code]`` shifts of that type in a row."""
     for code, limit in m.problem.rules.max_consecutive_shifts.items():
-        for i, person in enumerate(m.problem.staff):
+        for i, person in m.people:
             states, offset = m.shift_states(i, {code})
             _add_max_run(m, states, offset, limit, f"{person.label}: at most {limit} {code} shifts in a row")
 
@@ -423,7 +470,7 @@ def add_days_off_after_nights(m: RosterModel) -> None:
     nights = {s.code for s in m.problem.shift_types if s.is_night}
     if rest <= 0 or not nights:
         return
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         label = f"{person.label}: {rest} days off after nights"
         night, offset = m.shift_states(i, nights)
         work, _ = m.work_states(i)
@@ -437,7 +484,7 @@ def add_days_off_after_nights(m: RosterModel) -> None:
 def add_max_weekends(m: RosterModel) -> None:
     """At most ``max_weekends`` worked weekends (Saturday or Sunday worked)."""
     weekends = m.problem.horizon.weekends
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         limit = m.problem.limit(person, "max_weekends")
         if limit is None or limit >= len(weekends):
             continue
@@ -450,12 +497,13 @@ def add_max_weekends(m: RosterModel) -> None:
 def add_cover_minimum(m: RosterModel) -> None:
     """At least ``minimum`` skilled staff on each shift (hard)."""
     problem = m.problem
-    for need in problem.cover:
-        if need.minimum <= 0:
+    for index, need in enumerate(problem.cover):
+        needed = need.minimum - m.cover_offset(index)
+        if needed <= 0:
             continue
         who = need.skill or "staff"
         label = f"cover: at least {need.minimum} {who} on {need.shift}, {problem.horizon.label(need.day)}"
-        m.enforce(m.cp.add(_cover_count(m, need) >= need.minimum), label)
+        m.enforce(m.cp.add(_cover_count(m, need) >= needed), label)
 
 
 # -- soft rules --------------------------------------------------------------------------
@@ -463,14 +511,16 @@ def add_cover_ideal(m: RosterModel) -> None:
     """Each person short of / over the ideal cover costs its under / over weight."""
     problem = m.problem
     for index, need in enumerate(problem.cover):
-        count = _cover_count(m, need)
         able = _cover_able(m, need)
+        offset = m.cover_offset(index)
+        count = _total(able) + offset
         where = f"{need.shift} {problem.horizon.label(need.day)}" + (f" ({need.skill})" if need.skill else "")
         under = over = None
-        if need.under_weight and need.ideal > 0:
-            under = m.cp.new_int_var(0, need.ideal, f"under[{index}]")
-        if need.over_weight and len(able) > need.ideal:
-            over = m.cp.new_int_var(0, len(able) - need.ideal, f"over[{index}]")
+        if need.under_weight and need.ideal > offset:
+            under = m.cp.new_int_var(0, need.ideal - offset, f"under[{index}]")
+        if need.over_weight and len(able) + offset > need.ideal:
+            over = m.cp.new_int_var(max(0, offset - need.ideal), len(able) + offset - need.ideal,
+                                    f"over[{index}]")
         if under is not None and over is not None:
             m.cp.add(count - need.ideal == over - under)
         elif under is not None:
@@ -486,9 +536,10 @@ def add_cover_ideal(m: RosterModel) -> None:
 def add_requests(m: RosterModel) -> None:
     """Unmet shift-on requests and met shift-off requests cost their weight."""
     problem = m.problem
-    index = {p.id: i for i, p in enumerate(problem.staff)}
     for request in problem.requests:
-        i = index[request.staff_id]
+        i = m.index_of.get(request.staff_id)
+        if i is None:
+            continue
         if request.shift is None:
             lit = m.work[i][request.day]
         else:
@@ -509,7 +560,7 @@ def add_complete_weekends(m: RosterModel) -> None:
     weight = m.problem.rules.complete_weekends_weight
     if not weight:
         return
-    for i, person in enumerate(m.problem.staff):
+    for i, person in m.people:
         for days in m.problem.horizon.weekends:
             if len(days) != 2:
                 continue
@@ -534,12 +585,17 @@ def add_fairness(m: RosterModel) -> None:
         if not weight:
             continue
         loads = []
-        for i, person in enumerate(problem.staff):
+        for i, person in m.people:
             count = fairness_count(m, i, term)
             if count is None:
                 continue
             scale = fairness_scale(person)
             loads.append(scale * (count + person.fairness_ledger.get(term, 0)))
+        outside = m.restriction.fairness.get(term) if m.restriction is not None else None
+        if outside is not None and outside[2]:
+            loads += [outside[0], outside[1]]
+            if outside[2] == 1:
+                loads.pop()
         if len(loads) < 2:
             continue
         top = 100 * m.num_days * 100 + 10**6
@@ -574,14 +630,19 @@ def fairness_count(m: RosterModel, i: int, term: str):
 def add_personal_rules(m: RosterModel) -> None:
     """Soft personal limits: each unit beyond the limit costs the rule's weight."""
     problem = m.problem
-    for i, person in enumerate(problem.staff):
+    nights = {s.code for s in problem.shift_types if s.is_night}
+    for i, person in m.people:
         for number, rule in enumerate(person.personal_rules):
             what = f"{person.label}: {rule.kind.value} {rule.limit}" + (f" {rule.shift}" if rule.shift else "")
-            if rule.kind is PersonalRuleKind.MAX_CONSECUTIVE_DAYS:
-                states, offset = m.work_states(i)
+            if rule.kind in (PersonalRuleKind.MAX_CONSECUTIVE_DAYS, PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS):
+                if rule.kind is PersonalRuleKind.MAX_CONSECUTIVE_DAYS:
+                    states, offset = m.work_states(i)
+                else:
+                    states, offset = m.shift_states(i, nights)
                 for start in range(len(states) - rule.limit):
                     window = states[start:start + rule.limit + 1]
-                    if start + rule.limit < offset or any(s is False for s in window):
+                    # False: the run is broken; None: an unknown day of history.
+                    if start + rule.limit < offset or any(s is False or s is None for s in window):
                         continue
                     lits = [s for s in window if not isinstance(s, bool)]
                     excess = m.cp.new_bool_var(f"personal[{person.id},{number},{start}]")
@@ -609,7 +670,7 @@ def add_minimal_change(m: RosterModel) -> None:
     problem = m.problem
     if problem.reference is None or not problem.change_weight:
         return
-    for i, person in enumerate(problem.staff):
+    for i, person in m.people:
         for day in problem.horizon.days:
             code = problem.reference.shift_of(person.id, day)
             worked = m.work[i][day]
@@ -628,7 +689,7 @@ def add_redundant_shift_counts(m: RosterModel) -> None:
     problem = m.problem
     if m.guarded:  # implied constraints must not escape the guards
         return
-    for i, person in enumerate(problem.staff):
+    for i, person in m.people:
         lengths = {problem.shift_types[k].paid_minutes for _, k, _ in m.person_vars(i)}
         if not lengths or min(lengths) <= 0:
             continue

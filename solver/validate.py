@@ -194,9 +194,10 @@ class _Checker:
 
         for rule in person.personal_rules:
             what = f"{label}: {rule.kind.value} {rule.limit}" + (f" {rule.shift}" if rule.shift else "")
-            if rule.kind is PersonalRuleKind.MAX_CONSECUTIVE_DAYS:
+            if rule.kind in (PersonalRuleKind.MAX_CONSECUTIVE_DAYS, PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS):
+                flags = worked if rule.kind is PersonalRuleKind.MAX_CONSECUTIVE_DAYS else [c in nights for c in seq]
                 for start in range(max(0, offset - rule.limit), len(seq) - rule.limit):
-                    if all(worked[start:start + rule.limit + 1]):
+                    if all(flags[start:start + rule.limit + 1]):
                         self.penalty(names.PERSONAL_RULE, rule.weight, person, start + rule.limit - offset, what)
                 continue
             if rule.kind is PersonalRuleKind.MAX_WEEKENDS:

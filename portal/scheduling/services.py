@@ -103,6 +103,12 @@ RULE_LABELS: dict[str, str] = {
 FULL_TIME_MINUTES = 2250
 HISTORY_DAYS = 7
 GRADE_SKILL_PREFIX = "grade:"
+# A nurse's own limits (stored rows) and the solver's soft personal rules they become.
+_PERSONAL_KINDS = {
+    PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS: solver.PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS,
+    PersonalRuleKind.MAX_CONSECUTIVE_DAYS: solver.PersonalRuleKind.MAX_CONSECUTIVE_DAYS,
+    PersonalRuleKind.MAX_WEEKENDS: solver.PersonalRuleKind.MAX_WEEKENDS,
+}
 # A queued or running optimisation older than its time limit plus this is treated as abandoned
 # (for example the worker was killed), so that the period can be optimised again.
 ABANDONED_AFTER = timedelta(minutes=5)
@@ -440,14 +446,9 @@ def build_problem(
                     unavailable_shifts.add((index, code_by_id[item.shift_type_id]))
         personal: list[solver.PersonalRule] = []
         for rule in snap.personal_rules.get(person.id, []):
-            if rule.kind == PersonalRuleKind.MAX_CONSECUTIVE_DAYS:
-                personal.append(solver.PersonalRule(solver.PersonalRuleKind.MAX_CONSECUTIVE_DAYS, rule.value,
-                                                    weights["personal_rule"]))
-            elif rule.kind == PersonalRuleKind.MAX_WEEKENDS:
-                personal.append(solver.PersonalRule(solver.PersonalRuleKind.MAX_WEEKENDS, rule.value,
-                                                    weights["personal_rule"]))
-            # MAX_CONSECUTIVE_NIGHTS: the solver has no personal "nights in a row" rule yet; the
-            # ward's hard limit (max_consecutive_nights) still applies.
+            kind = _PERSONAL_KINDS.get(rule.kind)
+            if kind is not None:
+                personal.append(solver.PersonalRule(kind, rule.value, weights["personal_rule"]))
         skills = {s.code for s in person.skills if s.is_active}
         grade = snap.grades.get(person.grade_id)
         if grade is not None:

@@ -91,6 +91,27 @@ def test_personal_rules():
     assert result.by_rule() == {PERSONAL_RULE: 16}
 
 
+def test_personal_nights_in_a_row():
+    rules = (PersonalRule(PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS, 2, 7),)
+    staff = (person("n0", personal_rules=rules),)
+    locked = tuple(Assignment("n0", d, "N") for d in (0, 1, 2, 3, 5, 6))
+    result = solve_checked(ward(staff=staff, locked=locked, rules=Rules(max_consecutive_shifts={"N": 7})))
+    # Nights 0-3 hold two 3-night windows (0-2, 1-3); 5-6 are only two in a row.
+    assert result.by_rule() == {PERSONAL_RULE: 14}
+
+
+def test_personal_nights_in_a_row_steer_the_roster():
+    rules = (PersonalRule(PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS, 1, 5),)
+    staff = (person("n0", personal_rules=rules), person("n1"))
+    cover = tuple(CoverRequirement(d, "N", ideal=1, under_weight=20) for d in range(4))
+    # n0 asks for nights on days 0 and 1; n1 can take one of them at no cost.
+    requests = (Request("n0", 0, "N", 1), Request("n0", 1, "N", 1))
+    result = solve_checked(ward(staff=staff, cover=cover, requests=requests))
+    assert result.by_rule() == {SHIFT_ON_REQUEST: 1}
+    nights = [a.day for a in result.roster if a.staff_id == "n0" and a.shift == "N"]
+    assert all(b - a > 1 for a, b in zip(sorted(nights), sorted(nights)[1:]))
+
+
 def test_minimal_change_after_sick_call():
     cover = tuple(CoverRequirement(d, "E", minimum=1) for d in range(7))
     reference = Roster.of([("n0", d, "E") for d in range(4)] + [("n1", d, "E") for d in range(4, 7)])

@@ -271,7 +271,7 @@ def _find_valid_swap(setup, cells):
 
 
 def test_personal_limits_reach_the_problem_as_soft_personal_rules(setup):
-    """Days in a row and weekends are passed; nights in a row has no solver rule yet (the ward's limit applies)."""
+    """A nurse's own limits on days in a row, nights in a row and weekends reach the solver."""
     from portal.scheduling.models import PersonalRule, PersonalRuleKind
 
     nurse = setup.staff[3]
@@ -283,4 +283,5 @@ def test_personal_limits_reach_the_problem_as_soft_personal_rules(setup):
     assert {(r.kind, r.limit, r.weight) for r in person.personal_rules} == {
         (solver.PersonalRuleKind.MAX_CONSECUTIVE_DAYS, 3, services.DEFAULT_WEIGHTS["personal_rule"]),
         (solver.PersonalRuleKind.MAX_WEEKENDS, 1, services.DEFAULT_WEIGHTS["personal_rule"]),
+        (solver.PersonalRuleKind.MAX_CONSECUTIVE_NIGHTS, 2, services.DEFAULT_WEIGHTS["personal_rule"]),
     }

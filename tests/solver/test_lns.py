@@ -1,0 +1,90 @@
+"""Our LNS: restricted sub-models price rosters exactly, construction and improvement stay valid.
+
+A restricted model decides for a few people while everybody else is a constant.  On tiny
+random wards (the generator of the property tests) its objective at a roster must equal
+the validator's objective of the whole roster minus the personal costs of the people left
+out; re-optimising those people must give a valid roster whose validated objective moves
+by exactly the sub-model's gain.
+"""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from solver import SolveOptions, Status, solve, validate
+from solver.formats.curtois import read_instance
+from solver.lns import _Clock, _Incumbent, _Search, _Shared
+from solver.model import build_model
+from solver.solve import ProgressTracker, keys_to_roster, roster_keys
+from tests.solver.test_properties import tiny_problems
+
+OPTIONS = SolveOptions(time_limit_s=30, workers=1, explain=False)
+
+
+def make_search(problem):
+    model = build_model(problem)
+    shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+    return model, shared, _Search(model, OPTIONS, shared, _Clock(OPTIONS), 1)
+
+
+def personal_cost(check, staff_ids) -> int:
+    return sum(cost for staff_id, cost in check.by_staff().items() if staff_id in staff_ids)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(tiny_problems(), st.data())
+def test_restricted_model_prices_and_improves_like_the_validator(problem, data):
+    result = solve(problem, SolveOptions(time_limit_s=20, workers=1, deterministic=True, explain=False))
+    assume(result.roster is not None)
+    model, _, search = make_search(problem)
+    n = len(problem.staff)
+    people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
+    outside = {p.id for i, p in enumerate(problem.staff) if i not in people}
+    check = validate(problem, result.roster)
+    incumbent = _Incumbent(frozenset(roster_keys(model, result.roster)), n)
+    status, new, after, before = search.sub_solve(people, incumbent, limit=20)
+    assert before == check.objective - personal_cost(check, outside)
+    # The roster is optimal, so the sub-problem cannot improve on it (nor be worse).
+    assert status is Status.OPTIMAL and after == before
+    merged = keys_to_roster(model, {k for k in incumbent.keys if k[0] not in people} | new)
+    again = validate(problem, merged)
+    assert again.is_valid and again.objective == check.objective
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(tiny_problems(), st.data())
+def test_construction_then_one_step_keeps_the_objective_exact(problem, data):
+    assume(not any(need.minimum for need in problem.cover))
+    model, shared, search = make_search(problem)
+    search.construct()
+    if shared.keys is None:  # someone's own rules cannot be met: the whole problem is infeasible
+        assert solve(problem, SolveOptions(time_limit_s=20, workers=1, explain=False)).status is Status.INFEASIBLE
+        return
+    roster = keys_to_roster(model, shared.keys)
+    check = validate(problem, roster)
+    assert check.is_valid and check.objective == shared.objective
+    n = len(problem.staff)
+    people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
+    days = data.draw(st.none() | st.sets(st.sampled_from(list(problem.horizon.days)), min_size=1))
+    incumbent = _Incumbent(shared.keys, n)
+    status, new, after, before = search.sub_solve(people, incumbent, free_days=days, limit=20)
+    assert status is Status.OPTIMAL and after <= before
+    merged = keys_to_roster(model, {k for k in incumbent.keys if k[0] not in people} | new)
+    again = validate(problem, merged)
+    assert again.is_valid and again.objective == check.objective - before + after
+    if days is not None:  # days outside the window keep their shifts
+        kept = {(a.staff_id, a.day, a.shift) for a in roster if a.day not in days}
+        assert kept <= {(a.staff_id, a.day, a.shift) for a in merged}
+
+
+def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance5.txt")
+    result = solve(problem, SolveOptions(time_limit_s=8, workers=1, strategy="lns", explain=False))
+    check = validate(problem, result.roster)
+    assert check.is_valid and check.objective == result.objective
+    assert result.stats["lns_improvements"] > 0
+    # The first roster (constructed) is improved on.
+    assert result.progress[0].objective > result.objective
