@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from portal.actions import attach_to, run_action
 from portal.admin import bp
 from portal.admin import services
 from portal.admin.forms import (
@@ -46,6 +48,16 @@ def _get_or_404(model, object_id: int):
     return obj
 
 
+def _unless_stale(obj, version: str | None, save: Callable[[], object]) -> Callable[[], None]:
+    """Return an action that refuses when ``obj`` changed since its form was opened, else calls ``save``."""
+
+    def action() -> None:
+        services.check_version(obj, version)
+        save()
+
+    return action
+
+
 @bp.route("/")
 @admin_required
 def index():
@@ -65,14 +77,10 @@ def index():
 def wards():
     form = WardForm()
     if form.validate_on_submit():
-        try:
-            ward = services.save_ward(current_user, None, name=form.name.data, code=form.code.data,
-                                      description=form.description.data or "", is_active=form.is_active.data)
-        except services.AdminError as exc:
-            form.code.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Ward {ward.name} added.", "success")
+        added = run_action(lambda: services.save_ward(current_user, None, **_ward_values(form)),
+                           errors=services.AdminError, success=lambda ward: f"Ward {ward.name} added.",
+                           on_error=attach_to(form.code))
+        if added.committed:
             return redirect(url_for("admin.wards"))
     all_wards = db.session.scalars(select(Ward).order_by(Ward.is_active.desc(), Ward.name)).all()
     return render_template("admin/wards.html", wards=all_wards, form=form)
@@ -86,18 +94,17 @@ def edit_ward(ward_id: int):
     if request.method == "GET":
         form.version.data = str(ward.version)
     if form.validate_on_submit():
-        try:
-            services.check_version(ward, form.version.data)
-            services.save_ward(current_user, ward, name=form.name.data, code=form.code.data,
-                               description=form.description.data or "", is_active=form.is_active.data)
-        except services.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("admin.edit_ward", ward_id=ward_id))
-        db.session.commit()
-        flash(f"Ward {ward.name} saved.", "success")
-        return redirect(url_for("admin.wards"))
+        save = _unless_stale(ward, form.version.data,
+                             lambda: services.save_ward(current_user, ward, **_ward_values(form)))
+        if run_action(save, errors=services.AdminError, success=lambda _: f"Ward {ward.name} saved.").committed:
+            return redirect(url_for("admin.wards"))
+        return redirect(url_for("admin.edit_ward", ward_id=ward_id))
     return render_template("admin/ward_edit.html", ward=ward, form=form)
+
+
+def _ward_values(form: WardForm) -> dict:
+    return {"name": form.name.data, "code": form.code.data, "description": form.description.data or "",
+            "is_active": form.is_active.data}
 
 
 # --- shift types -----------------------------------------------------------------------
@@ -107,13 +114,10 @@ def edit_ward(ward_id: int):
 def shift_types(ward: Ward):
     form = ShiftTypeForm()
     if form.validate_on_submit():
-        try:
-            services.save_shift_type(current_user, ward, None, **_shift_values(form))
-        except services.AdminError as exc:
-            form.code.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Shift type {form.code.data.upper()} added to {ward.name}.", "success")
+        added = run_action(lambda: services.save_shift_type(current_user, ward, None, **_shift_values(form)),
+                           errors=services.AdminError, on_error=attach_to(form.code),
+                           success=lambda _: f"Shift type {form.code.data.upper()} added to {ward.name}.")
+        if added.committed:
             return redirect(url_for("admin.shift_types", ward_id=ward.id))
     return render_template("admin/shift_types.html", ward=ward, form=form)
 
@@ -128,16 +132,11 @@ def edit_shift_type(shift_type_id: int):
     if request.method == "GET":
         form.version.data = str(shift.version)
     if form.validate_on_submit():
-        try:
-            services.check_version(shift, form.version.data)
-            services.save_shift_type(current_user, shift.ward, shift, **_shift_values(form))
-        except services.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("admin.edit_shift_type", shift_type_id=shift_type_id))
-        db.session.commit()
-        flash(f"Shift type {shift.code} saved.", "success")
-        return redirect(url_for("admin.shift_types", ward_id=shift.ward_id))
+        save = _unless_stale(shift, form.version.data,
+                             lambda: services.save_shift_type(current_user, shift.ward, shift, **_shift_values(form)))
+        if run_action(save, errors=services.AdminError, success=lambda _: f"Shift type {shift.code} saved.").committed:
+            return redirect(url_for("admin.shift_types", ward_id=shift.ward_id))
+        return redirect(url_for("admin.edit_shift_type", shift_type_id=shift_type_id))
     return render_template("admin/shift_type_edit.html", shift=shift, form=form)
 
 
@@ -156,13 +155,10 @@ def _shift_values(form: ShiftTypeForm) -> dict:
 def skills():
     form = SkillForm()
     if form.validate_on_submit():
-        try:
-            services.add_skill(current_user, form.code.data, form.name.data)
-        except services.AdminError as exc:
-            form.code.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Skill {form.name.data} added.", "success")
+        added = run_action(lambda: services.add_skill(current_user, form.code.data, form.name.data),
+                           errors=services.AdminError, success=f"Skill {form.name.data} added.",
+                           on_error=attach_to(form.code))
+        if added.committed:
             return redirect(url_for("admin.skills"))
     all_skills = db.session.scalars(select(Skill).order_by(Skill.is_active.desc(), Skill.name)).all()
     return render_template("admin/skills.html", skills=all_skills, form=form, confirm=ConfirmForm())
@@ -219,15 +215,12 @@ def new_staff():
     form = StaffForm()
     _staff_form_choices(form)
     if form.validate_on_submit():
-        try:
-            staff = services.save_staff(current_user, None, _staff_values(form))
-        except services.AdminError as exc:
-            db.session.rollback()
-            form.employee_number.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"{staff.full_name} added. Send them an invitation link from their page.", "success")
-            return redirect(url_for("admin.edit_staff", staff_id=staff.id))
+        added = run_action(
+            lambda: services.save_staff(current_user, None, _staff_values(form)),
+            errors=services.AdminError, on_error=attach_to(form.employee_number),
+            success=lambda staff: f"{staff.full_name} added. Send them an invitation link from their page.")
+        if added.committed:
+            return redirect(url_for("admin.edit_staff", staff_id=added.value.id))
     return render_template("admin/staff_edit.html", form=form, staff=None)
 
 
@@ -240,15 +233,9 @@ def edit_staff(staff_id: int):
     if request.method == "GET":
         _fill_staff_form(form, staff)
     if form.validate_on_submit():
-        try:
-            services.check_version(staff, form.version.data)
-            services.save_staff(current_user, staff, _staff_values(form))
-        except services.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("admin.edit_staff", staff_id=staff_id))
-        db.session.commit()
-        flash(f"{staff.full_name} saved.", "success")
+        save = _unless_stale(staff, form.version.data,
+                             lambda: services.save_staff(current_user, staff, _staff_values(form)))
+        run_action(save, errors=services.AdminError, success=lambda _: f"{staff.full_name} saved.")
         return redirect(url_for("admin.edit_staff", staff_id=staff_id))
     wards = db.session.scalars(select(Ward).where(Ward.is_active).order_by(Ward.name)).all()
     role_form = RoleForm()
@@ -292,14 +279,8 @@ def grant_role(staff_id: int):
     form.ward_id.choices = choices([(w.id, w.name) for w in db.session.scalars(select(Ward))])
     if form.validate_on_submit() and staff.user is not None:
         ward = db.session.get(Ward, form.ward_id.data) if form.role.data == "manager" else None
-        try:
-            services.grant_role(current_user, staff.user, Role(form.role.data), ward)
-        except services.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Role granted.", "success")
+        run_action(lambda: services.grant_role(current_user, staff.user, Role(form.role.data), ward),
+                   errors=services.AdminError, success="Role granted.")
     else:
         flash("Choose a role (and a ward for a manager).", "error")
     return redirect(url_for("admin.edit_staff", staff_id=staff_id))
@@ -311,14 +292,8 @@ def revoke_role(assignment_id: int):
     assignment = _get_or_404(RoleAssignment, assignment_id)
     staff = assignment.user.staff
     if ConfirmForm().validate_on_submit():
-        try:
-            services.revoke_role(current_user, assignment)
-        except services.AdminError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Role removed.", "success")
+        run_action(lambda: services.revoke_role(current_user, assignment), errors=services.AdminError,
+                   success="Role removed.")
     return redirect(url_for("admin.edit_staff", staff_id=staff.id) if staff else url_for("admin.index"))
 
 
@@ -375,16 +350,14 @@ def confirm_import():
         flash("That import has expired. Upload the file again.", "error")
         return redirect(url_for("admin.import_staff"))
     path = _upload_path(upload_id)
-    try:
-        created = services.import_staff(current_user, path.read_bytes())
-    except services.AdminError as exc:
-        db.session.rollback()
-        flash(str(exc) + " Upload the file again to see why.", "error")
+    imported = run_action(
+        lambda: services.import_staff(current_user, path.read_bytes()), errors=services.AdminError,
+        success=lambda created: f"Imported {len(created)} staff. Send each an invitation link from their page.",
+        on_error=lambda exc: flash(f"{exc} Upload the file again to see why.", "error"))
+    if not imported.committed:
         return redirect(url_for("admin.import_staff"))
-    db.session.commit()
     path.unlink(missing_ok=True)
     session.pop("staff_import", None)
-    flash(f"Imported {len(created)} staff. Send each an invitation link from their page.", "success")
     return redirect(url_for("admin.staff_list"))
 
 

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from portal import policy
+from portal.actions import attach_to, run_action
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm, choices
 from portal.jobs import enqueue
@@ -114,15 +115,11 @@ def give():
     if request.method == "GET" and request.args.get("staff", type=int):
         form.staff_ids.data = [request.args.get("staff", type=int)]
     if form.validate_on_submit():
-        try:
-            services.give_recognition(current_user, form.staff_ids.data, form.message.data, form.values.data,
-                                      form.visibility.data)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.message.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash("Thank you. Your recognition has been sent.", "success")
+        sent = run_action(lambda: services.give_recognition(current_user, form.staff_ids.data, form.message.data,
+                                                            form.values.data, form.visibility.data),
+                          errors=services.RecognitionError, success="Thank you. Your recognition has been sent.",
+                          on_error=attach_to(form.message))
+        if sent.committed:
             return redirect(url_for("recognition.feed"))
     return render_template("recognition/give.html", form=form, value_options=services.service_values(org),
                            staff_groups=groups)
@@ -136,13 +133,8 @@ def react(recognition_id: int):
         abort(403)
     back = _local_path(request.form.get("next"), url_for("recognition.feed"))
     if ConfirmForm().validate_on_submit():
-        try:
-            services.toggle_reaction(current_user, recognition, request.form.get("kind", ""))
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        run_action(lambda: services.toggle_reaction(current_user, recognition, request.form.get("kind", "")),
+                   errors=services.RecognitionError)
     return redirect(f"{back}#recognition-{recognition.id}")
 
 
@@ -195,20 +187,17 @@ def public_feedback(ward_code: str):
         if form.website.data:
             # A bot filled in the hidden box: look successful, keep nothing.
             return redirect(url_for("recognition.public_thanks", ward_code=ward.code))
-        try:
-            services.submit_public_feedback(
+        submitted = run_action(
+            lambda: services.submit_public_feedback(
                 ward,
                 experience=Experience(int(form.experience.data)) if form.experience.data else None,
                 recommend=int(form.recommend.data) if form.recommend.data else None,
                 thanks=form.thanks.data or "", comment=form.comment.data or "",
                 wants_contact=form.wants_contact.data, contact=form.contact.data or "",
                 wants_nomination=bool(cycle) and form.nominate.data,
-            )
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.comment.errors.append(str(exc))
-        else:
-            db.session.commit()
+            ),
+            errors=services.RecognitionError, on_error=attach_to(form.comment))
+        if submitted.committed:
             return redirect(url_for("recognition.public_thanks", ward_code=ward.code))
     return render_template("recognition/public_form.html", ward=ward, form=form, cycle=cycle)
 
@@ -273,27 +262,9 @@ def moderate_feedback(feedback_id: int):
     if request.method == "GET":
         form.staff_ids.data = list(feedback.named_staff_ids or [])
     if form.validate_on_submit():
-        try:
-            if form.approve.data:
-                services.approve_feedback(current_user, feedback, form.staff_ids.data or [])
-                message = "Approved. It is now in their recognition feed."
-            elif form.reassign.data:
-                services.reassign_feedback(current_user, feedback, form.staff_ids.data or [])
-                message = "Names saved. The comment is still waiting for approval."
-            elif form.recovery.data:
-                services.send_to_recovery(current_user, feedback)
-                message = "Moved to the ward's service-recovery list."
-            elif form.reject.data:
-                services.reject_feedback(current_user, feedback, form.note.data or "")
-                message = "Rejected. Nobody else will see it."
-            else:
-                raise services.RecognitionError("Choose what to do with this feedback.")
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.staff_ids.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(message, "success")
+        moderated = run_action(lambda: _moderate(feedback, form), errors=services.RecognitionError,
+                               success=lambda message: message, on_error=attach_to(form.staff_ids))
+        if moderated.committed:
             if form.reassign.data:
                 return redirect(url_for("recognition.moderate_feedback", feedback_id=feedback.id))
             return redirect(url_for("recognition.moderation"))
@@ -305,6 +276,23 @@ def moderate_feedback(feedback_id: int):
                            not_listed=[named[i].full_name for i in feedback.named_staff_ids or []
                                        if i not in listed and i in named],
                            experience_label=_experience_label(feedback.experience))
+
+
+def _moderate(feedback: PatientFeedback, form: ModerationForm) -> str:
+    """Do what the moderator's button asks; return the confirmation to show."""
+    if form.approve.data:
+        services.approve_feedback(current_user, feedback, form.staff_ids.data or [])
+        return "Approved. It is now in their recognition feed."
+    if form.reassign.data:
+        services.reassign_feedback(current_user, feedback, form.staff_ids.data or [])
+        return "Names saved. The comment is still waiting for approval."
+    if form.recovery.data:
+        services.send_to_recovery(current_user, feedback)
+        return "Moved to the ward's service-recovery list."
+    if form.reject.data:
+        services.reject_feedback(current_user, feedback, form.note.data or "")
+        return "Rejected. Nobody else will see it."
+    raise services.RecognitionError("Choose what to do with this feedback.")
 
 
 def _experience_label(code: int | None) -> str:
@@ -344,14 +332,10 @@ def recovery_item(feedback_id: int):
         abort(404)
     form = RecoveryCloseForm()
     if form.validate_on_submit():
-        try:
-            services.close_recovery(current_user, feedback, form.note.data)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.note.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash("Closed. The note is kept with the feedback.", "success")
+        closed = run_action(lambda: services.close_recovery(current_user, feedback, form.note.data),
+                            errors=services.RecognitionError, success="Closed. The note is kept with the feedback.",
+                            on_error=attach_to(form.note))
+        if closed.committed:
             return redirect(url_for("recognition.recovery", ward_id=feedback.ward_id))
     return render_template("recognition/recovery_item.html", feedback=feedback, form=form,
                            experience_label=_experience_label(feedback.experience))
@@ -389,14 +373,12 @@ def import_survey():
     form = SurveyUploadForm()
     org = services.organisation()
     if form.validate_on_submit():
-        try:
-            run, _header = services.start_import(current_user, form.source.data, form.file.data.filename or "",
-                                                 form.file.data.read(), form.encoding.data, _uploads())
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.file.errors.append(str(exc))
-        else:
-            db.session.commit()
+        started = run_action(
+            lambda: services.start_import(current_user, form.source.data, form.file.data.filename or "",
+                                          form.file.data.read(), form.encoding.data, _uploads()),
+            errors=services.RecognitionError, on_error=attach_to(form.file))
+        if started.committed:
+            run, _header = started.value
             return redirect(url_for("recognition.map_import", import_id=run.id))
     recent = db.session.scalars(select(SurveyImport).order_by(SurveyImport.created_at.desc()).limit(10)).all()
     return render_template("recognition/import.html", form=form, sources=services.survey_sources(org), recent=recent)
@@ -427,16 +409,12 @@ def map_import(import_id: int):
         columns = {name: form[name].data or None for name in
                    ("date", "ward", "experience", "recommend", "comment", "response_id")}
         columns["experience_codes"] = form.experience_codes.data
-        try:
-            services.queue_import(current_user, run, columns)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.date.errors.append(str(exc))
-        else:
-            run_id = run.id  # read before the commit: touching the session afterwards opens a new transaction
-            db.session.commit()
-            enqueue(run_survey_import, run_id)
-            return redirect(url_for("recognition.import_status", import_id=run_id))
+        queued = run_action(lambda: services.queue_import(current_user, run, columns),
+                            errors=services.RecognitionError, on_error=attach_to(form.date))
+        if queued.committed:
+            # import_id rather than run.id: touching the session after the commit opens a new transaction
+            enqueue(run_survey_import, import_id)
+            return redirect(url_for("recognition.import_status", import_id=import_id))
     return render_template("recognition/import_columns.html", run=run, form=form, header=header)
 
 
@@ -456,14 +434,11 @@ def values():
     org = services.organisation()
     form = ServiceValueForm()
     if form.validate_on_submit():
-        try:
-            services.add_service_value(current_user, org, form.name.data, form.description.data or "")
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Value “{form.name.data}” added.", "success")
+        added = run_action(lambda: services.add_service_value(current_user, org, form.name.data,
+                                                              form.description.data or ""),
+                           errors=services.RecognitionError, success=f"Value “{form.name.data}” added.",
+                           on_error=attach_to(form.name))
+        if added.committed:
             return redirect(url_for("recognition.values"))
     rows = services.configured_values(org)
     db.session.commit()  # the defaults become editable rows the first time this page is opened
@@ -475,14 +450,9 @@ def values():
 def toggle_value(value_id: int):
     value = _get_or_404(ServiceValue, value_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.set_service_value_active(current_user, value, not value.is_active)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"“{value.name}” {'restored' if value.is_active else 'retired'}.", "success")
+        run_action(lambda: services.set_service_value_active(current_user, value, not value.is_active),
+                   errors=services.RecognitionError,
+                   success=lambda _: f"“{value.name}” {'restored' if value.is_active else 'retired'}.")
     return redirect(url_for("recognition.values"))
 
 
@@ -492,14 +462,10 @@ def committee():
     org = services.organisation()
     form = CommitteeForm()
     if form.validate_on_submit():
-        try:
-            member = services.add_committee_member(current_user, form.email.data)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.email.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"{member.user.display_name} is now on the award committee.", "success")
+        added = run_action(lambda: services.add_committee_member(current_user, form.email.data),
+                           errors=services.RecognitionError, on_error=attach_to(form.email),
+                           success=lambda member: f"{member.user.display_name} is now on the award committee.")
+        if added.committed:
             return redirect(url_for("recognition.committee"))
     return render_template("recognition/committee.html", form=form, members=services.committee_members(org))
 
@@ -533,15 +499,12 @@ def new_cycle():
         form.opens_on.data = local_today()
         form.closes_on.data = local_today() + timedelta(days=28)
     if form.validate_on_submit():
-        try:
-            cycle = services.create_cycle(current_user, form.title.data, form.criteria.data.splitlines(),
-                                          form.opens_on.data, form.closes_on.data)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.criteria.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Nominations for {cycle.title} are open.", "success")
+        created = run_action(
+            lambda: services.create_cycle(current_user, form.title.data, form.criteria.data.splitlines(),
+                                          form.opens_on.data, form.closes_on.data),
+            errors=services.RecognitionError, on_error=attach_to(form.criteria),
+            success=lambda cycle: f"Nominations for {cycle.title} are open.")
+        if created.committed:
             return redirect(url_for("recognition.awards"))
     return render_template("recognition/cycle_new.html", form=form)
 
@@ -555,14 +518,10 @@ def nominate(cycle_id: int):
     own = current_user.staff.id if current_user.staff is not None else None
     form.staff_id.choices = choices([(0, "Choose a colleague")] + services.staff_choices(org, exclude_staff_id=own))
     if form.validate_on_submit():
-        try:
-            services.nominate(current_user, cycle, form.staff_id.data, form.reason.data)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            form.reason.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash("Thank you. Your nomination has gone to the committee.", "success")
+        sent = run_action(lambda: services.nominate(current_user, cycle, form.staff_id.data, form.reason.data),
+                          errors=services.RecognitionError, on_error=attach_to(form.reason),
+                          success="Thank you. Your nomination has gone to the committee.")
+        if sent.committed:
             return redirect(url_for("recognition.awards"))
     return render_template("recognition/nominate.html", cycle=cycle, form=form, is_open=cycle.is_open_on(local_today()))
 
@@ -598,15 +557,9 @@ def score_nomination(nomination_id: int):
     cycle = nomination.cycle
     form = score_form(cycle.criteria, prefix=f"n{nomination.id}", formdata=request.form)
     if form.validate_on_submit():
-        try:
-            services.score_nomination(current_user, nomination,
-                                      [int(form[f"criterion_{i}"].data) for i in range(len(cycle.criteria))])
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Scores saved.", "success")
+        scores = [int(form[f"criterion_{i}"].data) for i in range(len(cycle.criteria))]
+        run_action(lambda: services.score_nomination(current_user, nomination, scores),
+                   errors=services.RecognitionError, success="Scores saved.")
     else:
         flash("Give every criterion a score from 1 to 5, then save.", "error")
     return redirect(url_for("recognition.score_cycle", cycle_id=cycle.id) + f"#nomination-{nomination.id}")
@@ -629,14 +582,8 @@ def manage_cycle(cycle_id: int):
 def close_cycle(cycle_id: int):
     cycle = _get_or_404(NominationCycle, cycle_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.close_nominations(current_user, cycle)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Nominations closed. The committee can now score them.", "success")
+        run_action(lambda: services.close_nominations(current_user, cycle), errors=services.RecognitionError,
+                   success="Nominations closed. The committee can now score them.")
     return redirect(url_for("recognition.manage_cycle", cycle_id=cycle.id))
 
 
@@ -648,14 +595,10 @@ def announce(cycle_id: int):
     form.nomination_id.choices = choices([(n.id, n.nominee.full_name) for n in cycle.nominations])
     if form.validate_on_submit():
         nomination = _get_or_404(Nomination, form.nomination_id.data)
-        try:
-            services.announce_winner(current_user, cycle, nomination)
-        except services.RecognitionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{nomination.nominee.full_name} is announced as the winner in the feed.", "success")
+        announced = run_action(
+            lambda: services.announce_winner(current_user, cycle, nomination), errors=services.RecognitionError,
+            success=lambda _: f"{nomination.nominee.full_name} is announced as the winner in the feed.")
+        if announced.committed:
             return redirect(url_for("recognition.feed"))
     else:
         flash("Choose the winner from the list.", "error")

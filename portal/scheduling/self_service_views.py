@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from portal import policy, register_home_section, register_nav
+from portal.actions import run_action
 from portal.extensions import db
 from portal.forms import ConfirmForm, choices
 from portal.models import Skill, StaffMember, Ward
@@ -97,29 +98,18 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _refuse(form: Any, exc: ss.SelfServiceError) -> None:
-    """Put a service refusal on the form field it concerns (or leave it for the page's alert)."""
-    db.session.rollback()
-    if exc.field and exc.field in form and not exc.reasons:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+def _attach_to_form(form: Any) -> Callable[[ss.SelfServiceError], None]:
+    """Return an ``on_error`` that puts a refusal on the form field it concerns (or leaves it for the page's alert)."""
+
+    def attach(exc: ss.SelfServiceError) -> None:
+        if exc.field and exc.field in form and not exc.reasons:
+            form[exc.field].errors = [*form[exc.field].errors, exc.message]
+
+    return attach
 
 
 def _flash_refusal(exc: ss.SelfServiceError) -> None:
     flash(" ".join([exc.message, *exc.reasons]), "error")
-
-
-def _act(action: Callable[[], Any], success: str | Callable[[], str] | None) -> bool:
-    """Run one service call for a button: commit and confirm it, or roll back and give the reasons."""
-    try:
-        action()
-    except ss.SelfServiceError as exc:
-        db.session.rollback()
-        _flash_refusal(exc)
-        return False
-    db.session.commit()
-    if success is not None:
-        flash(success() if callable(success) else success, "success")
-    return True
 
 
 # --- my roster, the ward roster, the calendar feed ------------------------------------------------
@@ -226,17 +216,15 @@ def my_period_requests(period_id: int):
                                     for s in period.ward.shift_types if s.is_active])
     refusal = None
     if form.validate_on_submit():
-        try:
-            ss.add_request(current_user, staff, period, day=form.day.data, kind=RequestKind(form.kind.data),
-                           shift_type_id=form.shift_type_id.data, priority=Priority(form.priority.data),
-                           note=form.note.data or "")
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-            refusal = exc if not (exc.field and exc.field in form) else None
-        else:
-            db.session.commit()
-            flash(f"Request added for {ss.day_label(form.day.data)}.", "success")
+        added = run_action(
+            lambda: ss.add_request(current_user, staff, period, day=form.day.data, kind=RequestKind(form.kind.data),
+                                   shift_type_id=form.shift_type_id.data, priority=Priority(form.priority.data),
+                                   note=form.note.data or ""),
+            errors=ss.SelfServiceError, success=f"Request added for {ss.day_label(form.day.data)}.",
+            on_error=_attach_to_form(form))
+        if added.committed:
             return redirect(url_for("scheduling.my_period_requests", period_id=period.id))
+        refusal = added.refusal if not (added.refusal.field and added.refusal.field in form) else None
     if request.method == "GET" and form.day.data is None:
         form.day.data = max(period.start_date, local_today())
     return render_template("scheduling/my_period_requests.html", period=period, form=form, refusal=refusal,
@@ -252,7 +240,8 @@ def withdraw_request(request_id: int):
     item = _get_or_404(ShiftRequest, request_id)
     _require(policy.is_own_record(current_user, item))
     if ConfirmForm().validate_on_submit():
-        _act(lambda: ss.withdraw_request(current_user, item), f"Request for {ss.day_label(item.day)} withdrawn.")
+        run_action(lambda: ss.withdraw_request(current_user, item), errors=ss.SelfServiceError,
+                   success=f"Request for {ss.day_label(item.day)} withdrawn.", on_error=_flash_refusal)
     return redirect(url_for("scheduling.my_period_requests", period_id=item.period_id))
 
 
@@ -267,16 +256,14 @@ def my_availability():
     shifts = [s for ward in ss.current_wards(staff) for s in ward.shift_types if s.is_active]
     form.shift_type_id.choices = choices([("", "Not needed")] + [(s.id, f"{s.name} ({s.ward.code})") for s in shifts])
     if form.validate_on_submit():
-        try:
-            ss.add_availability(current_user, staff, kind=AvailabilityKind(form.kind.data), weekday=form.weekday.data,
-                                shift_type_id=form.shift_type_id.data, reason=ReasonCategory(form.reason.data),
-                                note=form.note.data or "", valid_from=form.valid_from.data,
-                                valid_to=form.valid_to.data)
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-        else:
-            db.session.commit()
-            flash("Sent to your ward manager for approval.", "success")
+        added = run_action(
+            lambda: ss.add_availability(current_user, staff, kind=AvailabilityKind(form.kind.data),
+                                        weekday=form.weekday.data, shift_type_id=form.shift_type_id.data,
+                                        reason=ReasonCategory(form.reason.data), note=form.note.data or "",
+                                        valid_from=form.valid_from.data, valid_to=form.valid_to.data),
+            errors=ss.SelfServiceError, success="Sent to your ward manager for approval.",
+            on_error=_attach_to_form(form))
+        if added.committed:
             return redirect(url_for("scheduling.my_availability"))
     if request.method == "GET" and form.valid_from.data is None:
         form.valid_from.data = local_today()
@@ -290,7 +277,8 @@ def cancel_availability(item_id: int):
     item = _get_or_404(RecurringAvailability, item_id)
     _require(policy.is_own_record(current_user, item))
     if ConfirmForm().validate_on_submit():
-        _act(lambda: ss.cancel_availability(current_user, item), "Limit cancelled.")
+        run_action(lambda: ss.cancel_availability(current_user, item), errors=ss.SelfServiceError,
+                   success="Limit cancelled.", on_error=_flash_refusal)
     return redirect(url_for("scheduling.my_availability"))
 
 
@@ -306,13 +294,10 @@ def my_limits():
             form[spec.kind.value].data = saved.get(spec.kind)
     if form.validate_on_submit():
         values = {spec.kind: form[spec.kind.value].data for spec in ss.PERSONAL_RULES}
-        try:
-            ss.set_personal_rules(current_user, staff, values)
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-        else:
-            db.session.commit()
-            flash("Your limits are saved. The optimiser tries to keep to them.", "success")
+        saved = run_action(lambda: ss.set_personal_rules(current_user, staff, values), errors=ss.SelfServiceError,
+                           success="Your limits are saved. The optimiser tries to keep to them.",
+                           on_error=_attach_to_form(form))
+        if saved.committed:
             return redirect(url_for("scheduling.my_requests"))
     return render_template("scheduling/my_limits.html", form=form, limits=limits, specs=ss.PERSONAL_RULES)
 
@@ -326,15 +311,13 @@ def my_leave():
     staff = current_user.staff
     form = LeaveForm()
     if form.validate_on_submit():
-        try:
-            leave = ss.request_leave(current_user, staff, kind=LeaveKind(form.kind.data),
+        requested = run_action(
+            lambda: ss.request_leave(current_user, staff, kind=LeaveKind(form.kind.data),
                                      start_date=form.start_date.data, end_date=form.end_date.data,
-                                     note=form.note.data or "")
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{ss.describe_leave(leave)} requested. Your ward manager will decide.", "success")
+                                     note=form.note.data or ""),
+            errors=ss.SelfServiceError, on_error=_attach_to_form(form),
+            success=lambda leave: f"{ss.describe_leave(leave)} requested. Your ward manager will decide.")
+        if requested.committed:
             return redirect(url_for("scheduling.my_leave"))
     return render_template("scheduling/my_leave.html", form=form, items=ss.leave_for(staff),
                            describe=ss.describe_leave, labels=ss.LEAVE_LABELS, today=local_today())
@@ -347,8 +330,8 @@ def cancel_leave(leave_id: int):
     _require(policy.is_own_record(current_user, leave))
     form = VersionForm()
     if form.validate_on_submit():
-        _act(lambda: ss.cancel_leave(current_user, leave, form.version.data),
-             lambda: f"{ss.describe_leave(leave)} cancelled.")
+        run_action(lambda: ss.cancel_leave(current_user, leave, form.version.data), errors=ss.SelfServiceError,
+                   success=lambda _: f"{ss.describe_leave(leave)} cancelled.", on_error=_flash_refusal)
     return redirect(url_for("scheduling.my_leave"))
 
 
@@ -362,15 +345,13 @@ def decide_leave(leave_id: int):
         form.version.data = str(leave.version)
     if form.validate_on_submit():
         approve = bool(form.approve.data)
-        try:
-            ss.decide_leave(current_user, leave, approve=approve, note=form.note.data or "",
-                            version=form.version.data)
-        except ss.SelfServiceError as exc:
-            db.session.rollback()
-            _flash_refusal(exc)
+        decided = run_action(
+            lambda: ss.decide_leave(current_user, leave, approve=approve, note=form.note.data or "",
+                                    version=form.version.data),
+            errors=ss.SelfServiceError, on_error=_flash_refusal,
+            success=lambda _: f"{ss.describe_leave(leave)} for {leave.staff.display_name} {leave.status.value}.")
+        if not decided.committed:
             return redirect(url_for("scheduling.decide_leave", leave_id=leave.id))
-        db.session.commit()
-        flash(f"{ss.describe_leave(leave)} for {leave.staff.display_name} {leave.status.value}.", "success")
         return redirect(url_for("scheduling.decisions"))
     return render_template("scheduling/self_leave_decision.html", leave=leave, form=form,
                            conflicts=ss.leave_conflicts(leave), describe=ss.describe_leave)
@@ -383,8 +364,10 @@ def decide_availability(item_id: int):
     _require(policy.can_decide_availability(current_user, item))
     if ConfirmForm().validate_on_submit():
         approve = request.form.get("decision") == "approve"
-        _act(lambda: ss.decide_availability(current_user, item, approve=approve),
-             lambda: f"“{ss.describe_availability(item)}” for {item.staff.display_name} {item.status.value}.")
+        run_action(
+            lambda: ss.decide_availability(current_user, item, approve=approve), errors=ss.SelfServiceError,
+            success=lambda _: f"“{ss.describe_availability(item)}” for {item.staff.display_name} {item.status.value}.",
+            on_error=_flash_refusal)
     return redirect(url_for("scheduling.decisions"))
 
 
@@ -431,18 +414,19 @@ def my_swaps():
         period_id, _, day_text = form.give.data.partition(":")
         period = db.session.get(RosterPeriod, int(period_id)) if period_id.isdigit() else None
         colleague = db.session.get(StaffMember, form.colleague.data)
-        try:
+
+        def propose() -> None:
             if period is None or colleague is None:
                 raise ss.SelfServiceError("Choose one of your shifts and a colleague.", field="give")
             ss.propose_swap(current_user, staff, period=period, give_day=date.fromisoformat(day_text),
                             colleague=colleague, take_day=form.take_day.data, message=form.message.data or "")
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-            refusal = exc if exc.reasons or not exc.field else None
-        else:
-            db.session.commit()
-            flash(f"Swap proposed to {colleague.display_name}. You will hear when they answer.", "success")
+
+        proposed = run_action(
+            propose, errors=ss.SelfServiceError, on_error=_attach_to_form(form),
+            success=lambda _: f"Swap proposed to {colleague.display_name}. You will hear when they answer.")
+        if proposed.committed:
             return redirect(url_for("scheduling.my_swaps"))
+        refusal = proposed.refusal if proposed.refusal.reasons or not proposed.refusal.field else None
     return render_template("scheduling/my_swaps.html", form=form, refusal=refusal, swaps=ss.swaps_for(staff),
                            wards=ss.current_wards(staff),
                            staff=staff, describe=ss.describe_swap, action_form=VersionForm(), SwapStatus=SwapStatus)
@@ -453,7 +437,8 @@ def _swap_action(swap_id: int, allowed: Any, action: Any, done: str, back: str =
     _require(allowed(current_user, swap))
     form = VersionForm()
     if form.validate_on_submit():
-        if _act(lambda: action(current_user, swap, form.version.data), None):
+        if run_action(lambda: action(current_user, swap, form.version.data), errors=ss.SelfServiceError,
+                      on_error=_flash_refusal).committed:
             if swap.status == SwapStatus.REFUSED:
                 flash(f"The swap cannot be made: {swap.outcome}", "error")
             else:
@@ -494,8 +479,9 @@ def refuse_swap(swap_id: int):
     _require(policy.can_decide_swap(current_user, swap))
     form = SwapRefusalForm()
     if form.validate_on_submit():
-        _act(lambda: ss.refuse_swap(current_user, swap, form.version.data, form.note.data or ""),
-             "Swap not approved; both nurses have been told.")
+        run_action(lambda: ss.refuse_swap(current_user, swap, form.version.data, form.note.data or ""),
+                   errors=ss.SelfServiceError, success="Swap not approved; both nurses have been told.",
+                   on_error=_flash_refusal)
     return redirect(url_for("scheduling.decisions"))
 
 
@@ -517,8 +503,9 @@ def claim_open_shift(open_shift_id: int):
     item = _get_or_404(OpenShift, open_shift_id)
     _require(policy.can_claim_open_shift(current_user, item))
     if ConfirmForm().validate_on_submit():
-        _act(lambda: ss.claim_open_shift(current_user, current_user.staff, item),
-             "Thank you: your offer is with the ward manager, who confirms one person.")
+        run_action(lambda: ss.claim_open_shift(current_user, current_user.staff, item), errors=ss.SelfServiceError,
+                   success="Thank you: your offer is with the ward manager, who confirms one person.",
+                   on_error=_flash_refusal)
     return redirect(url_for("scheduling.my_open_shifts"))
 
 
@@ -528,7 +515,8 @@ def withdraw_open_shift_claim(open_shift_id: int):
     item = _get_or_404(OpenShift, open_shift_id)
     _require(policy.can_claim_open_shift(current_user, item))
     if ConfirmForm().validate_on_submit():
-        _act(lambda: ss.withdraw_claim(current_user, current_user.staff, item), "Your offer is withdrawn.")
+        run_action(lambda: ss.withdraw_claim(current_user, current_user.staff, item), errors=ss.SelfServiceError,
+                   success="Your offer is withdrawn.", on_error=_flash_refusal)
     return redirect(url_for("scheduling.my_open_shifts"))
 
 
@@ -546,16 +534,14 @@ def ward_open_shifts(ward: Ward):
         form.day.data = request.args.get("day", type=date.fromisoformat) or form.day.data
         form.shift_type_id.data = request.args.get("shift", type=int)
     if form.validate_on_submit():
-        try:
-            ss.post_open_shift(current_user, ward, day=form.day.data, shift_type_id=form.shift_type_id.data,
-                               skill_id=form.skill_id.data, note=form.note.data or "")
-        except ss.SelfServiceError as exc:
-            _refuse(form, exc)
-            refusal = exc if not (exc.field and exc.field in form) else None
-        else:
-            db.session.commit()
-            flash("Open shift posted; the ward's staff have been told.", "success")
+        posted = run_action(
+            lambda: ss.post_open_shift(current_user, ward, day=form.day.data, shift_type_id=form.shift_type_id.data,
+                                       skill_id=form.skill_id.data, note=form.note.data or ""),
+            errors=ss.SelfServiceError, success="Open shift posted; the ward's staff have been told.",
+            on_error=_attach_to_form(form))
+        if posted.committed:
             return redirect(url_for("scheduling.ward_open_shifts", ward_id=ward.id))
+        refusal = posted.refusal if not (posted.refusal.field and posted.refusal.field in form) else None
     items = ss.open_shifts_for_wards([ward.id], include_closed=True)
     claims = {item.id: [(c, ss.open_shift_eligibility(item, c.staff)) for c in ss.active_claims(item)]
               for item in items if item.status.value == "open"}
@@ -570,8 +556,9 @@ def confirm_open_shift(open_shift_id: int):
     _require(policy.can_manage_open_shift(current_user, item))
     form = ConfirmClaimForm()
     if form.validate_on_submit() and form.staff_id.data.isdigit():
-        _act(lambda: ss.confirm_open_shift(current_user, item, int(form.staff_id.data), form.version.data),
-             "Shift filled and the roster published.")
+        run_action(lambda: ss.confirm_open_shift(current_user, item, int(form.staff_id.data), form.version.data),
+                   errors=ss.SelfServiceError, success="Shift filled and the roster published.",
+                   on_error=_flash_refusal)
     return redirect(url_for("scheduling.ward_open_shifts", ward_id=item.period.ward_id))
 
 
@@ -582,5 +569,6 @@ def cancel_open_shift(open_shift_id: int):
     _require(policy.can_manage_open_shift(current_user, item))
     form = VersionForm()
     if form.validate_on_submit():
-        _act(lambda: ss.cancel_open_shift(current_user, item, form.version.data), "Open shift withdrawn.")
+        run_action(lambda: ss.cancel_open_shift(current_user, item, form.version.data), errors=ss.SelfServiceError,
+                   success="Open shift withdrawn.", on_error=_flash_refusal)
     return redirect(url_for("scheduling.ward_open_shifts", ward_id=item.period.ward_id))

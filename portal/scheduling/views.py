@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal import register_nav
+from portal.actions import attach_to, run_action
 from portal.extensions import db
 from portal.forms import ConfirmForm, choices
 from portal.models import Grade, Skill, StaffMember, Ward
@@ -94,9 +95,13 @@ def _managed_wards() -> list[Ward]:
     return list(db.session.scalars(stmt))
 
 
-def _refuse(exc: services.SchedulingError) -> None:
+def _flash_reasons(exc: services.SchedulingError) -> None:
     for reason in exc.reasons:
         flash(reason, "error")
+
+
+def _reasons(exc: services.SchedulingError) -> list[str]:
+    return exc.reasons
 
 
 # --- overview and set-up -------------------------------------------------------------------------
@@ -123,18 +128,16 @@ def edit_rules(ward: Ward):
         form.version.data = str(rules.version)
         form.forbidden_sequences.data = ", ".join(" ".join(p) for p in rules.forbidden_sequences or [])
     if form.validate_on_submit() and weights.validate():
-        try:
+        def save() -> None:
             sequences = services.parse_sequences(form.forbidden_sequences.data or "")
             values = {name: getattr(form, name).data for name in services.RULE_FIELDS}
             services.save_rules(current_user, ward, version=form.version.data, forbidden_sequences=sequences,
                                 weights={name: getattr(weights, f"w_{name}").data for name in services.DEFAULT_WEIGHTS},
                                 **values)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            form.forbidden_sequences.errors = list(form.forbidden_sequences.errors) + exc.reasons
-        else:
-            db.session.commit()
-            flash(f"Rules for {ward.name} saved.", "success")
+
+        saved = run_action(save, errors=services.SchedulingError, success=lambda _: f"Rules for {ward.name} saved.",
+                           on_error=attach_to(form.forbidden_sequences, _reasons))
+        if saved.committed:
             return redirect(url_for("scheduling.edit_rules", ward_id=ward.id))
     db.session.commit()  # ward_rules may have created the row
     return render_template("scheduling/setup_rules.html", ward=ward, form=form, weights=weights)
@@ -153,17 +156,13 @@ def cover(ward: Ward):
     copy_form = CopyCoverForm()
     copy_form.fill()
     if form.validate_on_submit():
-        try:
-            services.add_cover(current_user, ward, shift_type_id=form.shift_type_id.data,
-                               day_type=DayType(form.day_type.data), kind=RequirementKind(form.kind.data),
-                               grade_id=form.grade_id.data or None, skill_id=form.skill_id.data or None,
-                               minimum=form.minimum.data, ideal=form.ideal.data)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            form.minimum.errors = list(form.minimum.errors) + exc.reasons
-        else:
-            db.session.commit()
-            flash("Cover row saved.", "success")
+        added = run_action(
+            lambda: services.add_cover(current_user, ward, shift_type_id=form.shift_type_id.data,
+                                       day_type=DayType(form.day_type.data), kind=RequirementKind(form.kind.data),
+                                       grade_id=form.grade_id.data or None, skill_id=form.skill_id.data or None,
+                                       minimum=form.minimum.data, ideal=form.ideal.data),
+            errors=services.SchedulingError, success="Cover row saved.", on_error=attach_to(form.minimum, _reasons))
+        if added.committed:
             return redirect(url_for("scheduling.cover", ward_id=ward.id))
     rows = services.cover_rows(ward)
     grade_map, skill_map = {g.id: g for g in grades}, {s.id: s for s in skills}
@@ -193,14 +192,9 @@ def copy_cover(ward: Ward):
     form = CopyCoverForm()
     form.fill()
     if form.validate_on_submit():
-        try:
-            count = services.copy_cover(current_user, ward, DayType(form.source.data), DayType(form.target.data))
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            _refuse(exc)
-        else:
-            db.session.commit()
-            flash(f"{count} cover rows copied.", "success")
+        source, target = DayType(form.source.data), DayType(form.target.data)
+        run_action(lambda: services.copy_cover(current_user, ward, source, target), errors=services.SchedulingError,
+                   success=lambda count: f"{count} cover rows copied.", on_error=_flash_reasons)
     return redirect(url_for("scheduling.cover", ward_id=ward.id))
 
 
@@ -214,17 +208,14 @@ def periods(ward: Ward):
         form.start_date.data, form.days.data = start, 28
         form.requests_open_on.data, form.requests_close_on.data = opens, closes
     if form.validate_on_submit():
-        try:
-            period = services.create_period(current_user, ward, start_date=form.start_date.data, days=form.days.data,
-                                            requests_open_on=form.requests_open_on.data,
-                                            requests_close_on=form.requests_close_on.data)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            form.start_date.errors = list(form.start_date.errors) + exc.reasons
-        else:
-            db.session.commit()
-            flash(f"Period {period.start_date:%-d %b} – {period.end_date:%-d %b %Y} added.", "success")
-            return redirect(url_for("scheduling.period", period_id=period.id))
+        created = run_action(
+            lambda: services.create_period(current_user, ward, start_date=form.start_date.data, days=form.days.data,
+                                           requests_open_on=form.requests_open_on.data,
+                                           requests_close_on=form.requests_close_on.data),
+            errors=services.SchedulingError, on_error=attach_to(form.start_date, _reasons),
+            success=lambda added: f"Period {added.start_date:%-d %b} – {added.end_date:%-d %b %Y} added.")
+        if created.committed:
+            return redirect(url_for("scheduling.period", period_id=created.value.id))
     return render_template("scheduling/period_list.html", ward=ward, form=form, periods=services.ward_periods(ward),
                            today=today, status=services.period_status)
 
@@ -238,16 +229,13 @@ def period(period: RosterPeriod):
     if request.method == "GET":
         window.version.data = str(period.version)
     if window.validate_on_submit():
-        try:
-            services.update_request_window(current_user, period, version=window.version.data,
-                                           requests_open_on=window.requests_open_on.data,
-                                           requests_close_on=window.requests_close_on.data)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            window.requests_close_on.errors = list(window.requests_close_on.errors) + exc.reasons
-        else:
-            db.session.commit()
-            flash("Request window saved.", "success")
+        saved = run_action(
+            lambda: services.update_request_window(current_user, period, version=window.version.data,
+                                                   requests_open_on=window.requests_open_on.data,
+                                                   requests_close_on=window.requests_close_on.data),
+            errors=services.SchedulingError, success="Request window saved.",
+            on_error=attach_to(window.requests_close_on, _reasons))
+        if saved.committed:
             return redirect(url_for("scheduling.period", period_id=period.id))
     rules = services.ward_rules(period.ward)
     optimise = OptimiseForm(time_limit_s=rules.optimiser_time_limit_s)
@@ -269,16 +257,14 @@ def start_optimiser(period: RosterPeriod):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("scheduling.period", period_id=period.id))
-    try:
-        run = services.start_optimisation(period, current_user, time_limit_s=form.time_limit_s.data)
-    except services.SchedulingError as exc:
-        db.session.rollback()
-        _refuse(exc)
+    # The action returns the run's id, read before the commit: _enqueue must follow it touching no row.
+    started = run_action(
+        lambda: services.start_optimisation(period, current_user, time_limit_s=form.time_limit_s.data).id,
+        errors=services.SchedulingError, on_error=_flash_reasons)
+    if not started.committed:
         return redirect(url_for("scheduling.period", period_id=period.id))
-    run_id = run.id
-    db.session.commit()
-    _enqueue(run_id)
-    return redirect(url_for("scheduling.run_progress", run_id=run_id))
+    _enqueue(started.value)
+    return redirect(url_for("scheduling.run_progress", run_id=started.value))
 
 
 def _enqueue(run_id: int) -> None:
@@ -312,14 +298,9 @@ def run_status(run: OptimiserRun):
 @roster_object_required("OptimiserRun", "run_id")
 def stop_run(run: OptimiserRun):
     if ConfirmForm().validate_on_submit():
-        try:
-            services.request_stop(run, current_user)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            _refuse(exc)
-        else:
-            db.session.commit()
-            flash("Stopping: the best roster found so far will be kept.", "info")
+        run_action(lambda: services.request_stop(run, current_user), errors=services.SchedulingError,
+                   success="Stopping: the best roster found so far will be kept.", category="info",
+                   on_error=_flash_reasons)
     return redirect(url_for("scheduling.run_progress", run_id=run.id))
 
 
@@ -399,17 +380,14 @@ def edit_cell(period: RosterPeriod):
             reasons = services.check_roster_change(period, [(staff.id, day, shift_id)], base=draft)
             db.session.rollback()
         else:
-            try:
-                services.edit_draft(period, current_user, staff_id=staff.id, day=day, shift_type_id=shift_id,
-                                    is_locked=bool(form.is_locked.data), version=form.version.data)
-            except services.SchedulingError as exc:
-                db.session.rollback()
-                reasons = exc.reasons
-                form.shift_type_id.errors = list(form.shift_type_id.errors) + ["This change breaks the rules below."]
-            else:
-                db.session.commit()
-                flash(f"Saved {staff.display_name} on {day:%a %-d %b}.", "success")
+            edited = run_action(
+                lambda: services.edit_draft(period, current_user, staff_id=staff.id, day=day, shift_type_id=shift_id,
+                                            is_locked=bool(form.is_locked.data), version=form.version.data),
+                errors=services.SchedulingError, success=lambda _: f"Saved {staff.display_name} on {day:%a %-d %b}.",
+                on_error=attach_to(form.shift_type_id, lambda _: ["This change breaks the rules below."]))
+            if edited.committed:
                 return redirect(url_for("scheduling.review_draft", period_id=period.id) + f"#staff-{staff.id}")
+            reasons = edited.refusal.reasons
     week = [day + timedelta(days=i) for i in range(-3, 4) if period.start_date <= day + timedelta(days=i) <= period.end_date]
     by_id = {s.id: s for s in period.ward.shift_types}
     context = [(d, by_id.get(cells.get((staff.id, d)))) for d in week]
@@ -448,15 +426,13 @@ def publish_roster(period: RosterPeriod):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("scheduling.review_draft", period_id=period.id))
-    try:
-        roster = services.publish_draft(period, current_user, version=form.version.data, note=form.note.data or "")
-    except services.SchedulingError as exc:
-        db.session.rollback()
-        _refuse(exc)
+    published = run_action(
+        lambda: services.publish_draft(period, current_user, version=form.version.data, note=form.note.data or ""),
+        errors=services.SchedulingError, on_error=_flash_reasons,
+        success=lambda roster: f"Version {roster.number} published; staff have been notified.")
+    if not published.committed:
         return redirect(url_for("scheduling.review_draft", period_id=period.id))
-    db.session.commit()
-    flash(f"Version {roster.number} published; staff have been notified.", "success")
-    return redirect(url_for("scheduling.roster_version", roster_id=roster.id))
+    return redirect(url_for("scheduling.roster_version", roster_id=published.value.id))
 
 
 @bp.route("/periods/<int:period_id>/draft/reset", methods=["POST"])
@@ -464,14 +440,9 @@ def publish_roster(period: RosterPeriod):
 def reset_draft(period: RosterPeriod):
     form = PublishForm()
     if form.validate_on_submit():
-        try:
-            services.reset_draft(period, current_user, version=form.version.data)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            _refuse(exc)
-        else:
-            db.session.commit()
-            flash("The draft is now a copy of the current published version.", "success")
+        run_action(lambda: services.reset_draft(period, current_user, version=form.version.data),
+                   errors=services.SchedulingError, on_error=_flash_reasons,
+                   success="The draft is now a copy of the current published version.")
     return redirect(url_for("scheduling.review_draft", period_id=period.id))
 
 
@@ -520,7 +491,8 @@ def sick_call(period: RosterPeriod):
         form.base_roster_id.data = str(current.id)
     if form.validate_on_submit():
         staff = db.session.get(StaffMember, form.staff_id.data)
-        try:
+
+        def record() -> int:
             if form.base_roster_id.data and int(form.base_roster_id.data) != current.id:
                 raise services.SchedulingError(
                     f"Version {current.number} was published after you opened this page. Check the person and "
@@ -528,16 +500,15 @@ def sick_call(period: RosterPeriod):
             _leave, run = services.record_sick_call(period, current_user, staff, start=form.start_date.data,
                                                     end=form.end_date.data, note=form.note.data or "",
                                                     time_limit_s=form.time_limit_s.data)
-        except services.SchedulingError as exc:
-            db.session.rollback()
-            form.base_roster_id.data = str(current.id)
-            form.staff_id.errors = list(form.staff_id.errors) + exc.reasons
-        else:
-            run_id, name = run.id, staff.display_name
-            db.session.commit()
-            _enqueue(run_id)
-            flash(f"{name} is recorded as absent. The repair keeps every other shift it can.", "success")
-            return redirect(url_for("scheduling.run_progress", run_id=run_id))
+            return run.id  # read before the commit: _enqueue must follow it touching no row
+
+        recorded = run_action(
+            record, errors=services.SchedulingError, on_error=attach_to(form.staff_id, _reasons),
+            success=f"{staff.display_name} is recorded as absent. The repair keeps every other shift it can.")
+        if recorded.committed:
+            _enqueue(recorded.value)
+            return redirect(url_for("scheduling.run_progress", run_id=recorded.value))
+        form.base_roster_id.data = str(current.id)
     db.session.commit()
     return render_template("scheduling/roster_sick_call.html", period=period, current=current, form=form)
 
