@@ -42,13 +42,15 @@ from solver.model import Restriction, RosterModel, build_model
 from solver.result import Status
 from solver.solve import (
     _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, keys_to_roster, make_solver,
-    read_values, roster_keys,
+    penalty_items, read_values, roster_keys,
 )
 from solver.validate import validate
 
 _DEBUG = bool(os.environ.get("SOLVER_LNS_DEBUG"))
 
 Key = tuple[int, int, int]
+# Above this many shift variables there is no whole-model bound search (see run_lns).
+BOUND_SEARCH_LIMIT = 300_000
 
 
 class _Shared:
@@ -172,6 +174,10 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
         if first is Status.INFEASIBLE or first is Status.MODEL_INVALID:
             return first, None, None
     bound_thread = None
+    if len(model.x) > BOUND_SEARCH_LIMIT:
+        # A year of a large hospital: the whole-model search finds neither roster nor
+        # bound in any useful time and its presolve alone needs gigabytes.
+        lns_workers, bound_workers = options.workers, 0
     if bound_workers > 0 and not shared.should_stop():
         bound_thread = threading.Thread(
             target=_bound_search, args=(model, options, shared, clock, bound_workers), daemon=True)
@@ -198,6 +204,8 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
     status = Status.OPTIMAL if shared.optimal else Status.FEASIBLE
     bound = shared.bound if shared.bound != float("-inf") else None
     tracker.stats = {**shared.stats, **search.stats()}
+    if len(model.x) > BOUND_SEARCH_LIMIT:
+        tracker.items = search.penalty_items(shared.keys)
     return status, set(shared.keys), bound
 
 
@@ -264,7 +272,7 @@ class _Incumbent:
 class _Search:
     """The LNS thread: construction of a first roster and the improvement loop."""
 
-    KINDS = ("people", "window", "cover")
+    KINDS = ("people", "window", "cover", "days")
 
     def __init__(self, model: RosterModel, options: SolveOptions, shared: _Shared, clock: _Clock,
                  workers: int) -> None:
@@ -281,9 +289,11 @@ class _Search:
         # People per sub-problem, per kind: about 150 free cells to start with.
         people = max(2, min(self.n_staff, round(150 / self.n_days)))
         self.size = {"people": float(people), "window": float(max(4, 2 * people)),
-                     "cover": float(max(4, 2 * people))}
+                     "cover": float(max(4, 2 * people)),
+                     # For "days" the size is a number of days, for everybody.
+                     "days": float(max(1, min(self.n_days, round(150 / self.n_staff))))}
         self.credit = {kind: 1.0 for kind in self.KINDS}
-        self.sub_limit = 2.0
+        self.sub_limit = 0.3
         self.counts = {"sub_models": 0, "construct_s": 0.0}
 
     # -- set-up ----------------------------------------------------------------------------
@@ -412,7 +422,8 @@ class _Search:
         order = list(range(self.n_staff))
         # The least flexible first: fewest shift variables.
         order.sort(key=lambda i: (len(self.model.by_person[i]), self.rng.random()))
-        group = max(1, min(4, round(400 / max(1, self.n_days * len(self.problem.shift_types)))))
+        per_person = len(self.model.x) / max(1, self.n_staff)
+        group = max(1, min(4, round(400 / max(1.0, per_person))))
         inc = _Incumbent(frozenset(), self.n_staff)
         keys: set[Key] = set()
         placed: set[int] = set()
@@ -420,8 +431,10 @@ class _Search:
             if self.shared.should_stop() or self.shared.keys is not None:
                 return True
             people = order[start:start + group]
-            status, new, _, _ = self.sub_solve(people, inc, placed=placed, limit=max(1.0, self.sub_limit),
-                                               evaluate=False)
+            for limit in (0.3, 3.0, 20.0):
+                status, new, _, _ = self.sub_solve(people, inc, placed=placed, limit=limit, evaluate=False)
+                if new is not None or status is not Status.UNKNOWN:
+                    break
             if status in (Status.INFEASIBLE, Status.MODEL_INVALID):
                 return False
             if new is None:
@@ -466,8 +479,9 @@ class _Search:
                     self.credit[kind] += 1.0
                     shared.stats["lns_improvements"] += 1
                 shared.offer(keys, value - (before - after), equal=True)
+            top = float(self.n_days if kind == "days" else self.n_staff)
             if status is Status.OPTIMAL:
-                self.size[kind] = min(float(self.n_staff), size * 1.1 + 0.2)
+                self.size[kind] = min(top, size * 1.1 + 0.2)
             else:
                 self.size[kind] = max(1.0, size * 0.85)
             self.credit[kind] = max(0.3, self.credit[kind] * 0.95)
@@ -478,6 +492,10 @@ class _Search:
         count = max(1, min(n_staff, round(self.size[kind])))
         if kind == "people":
             return rng.sample(range(n_staff), count), None
+        if kind == "days":
+            width = max(1, min(n_days, round(self.size[kind])))
+            start = rng.randrange(0, n_days - width + 1)
+            return self._everybody(), set(range(start, start + width))
         width = min(n_days, rng.choice((7, 7, 14)))
         if kind == "cover":
             slot = self._bad_slot(inc)
@@ -494,6 +512,14 @@ class _Search:
         start = rng.randrange(0, n_days - width + 1)
         return rng.sample(range(n_staff), count), set(range(start, start + width))
 
+    def _everybody(self) -> list[int]:
+        """Everybody, or as many people at random as keep the sub-model near 20,000 variables."""
+        per_person = max(1, len(self.model.x) // max(1, self.n_staff))
+        most = max(2, 20000 // per_person)
+        if most >= self.n_staff:
+            return list(range(self.n_staff))
+        return self.rng.sample(range(self.n_staff), most)
+
     def _bad_slot(self, inc: _Incumbent) -> tuple[int, int] | None:
         """A (day, shift) whose cover is short of or over its ideal, at random."""
         bad = []
@@ -503,6 +529,24 @@ class _Search:
             if (have < need.ideal and need.under_weight) or (have > need.ideal and need.over_weight):
                 bad.append(slot)
         return self.rng.choice(bad) if bad else None
+
+    def penalty_items(self, keys, chunk: int | None = None) -> tuple:
+        """The roster's penalties, evaluated on restricted models of a few people at a time.
+
+        Exact: each person's own penalties come from the part holding them, and the ward's
+        (cover, fairness) from the first part, which sees everybody else as constants.
+        Used instead of evaluating the whole model when that model is very large.
+        """
+        inc = _Incumbent(frozenset(keys), self.n_staff)
+        per_person = max(1, len(self.model.x) // max(1, self.n_staff))
+        chunk = chunk or max(1, 20000 // per_person)
+        items = []
+        for start in range(0, self.n_staff, chunk):
+            people = list(range(start, min(self.n_staff, start + chunk)))
+            sub = build_model(self.problem, restriction=self.restriction(people, inc))
+            mine = {key for key in keys if start <= key[0] < start + chunk}
+            items += [item for item in penalty_items(sub, mine) if item.staff_id is not None or start == 0]
+        return tuple(items)
 
     def stats(self) -> dict:
         return dict(self.counts)

@@ -89,7 +89,8 @@ def solve(
             add_hints(model, options.warm_start)
         outcome = run_cpsat(model, options, tracker, stop_event, options.time_limit_s)
     status, values, bound = outcome
-    result = make_result(model, status, values, bound, tracker, build_s, started)
+    result = make_result(model, status, values, bound, tracker, build_s, started,
+                         items=getattr(tracker, "items", None))
     result.stats.update(getattr(tracker, "stats", {}), strategy="lns" if use_lns else "cpsat",
                         shift_variables=len(model.x))
     if options.explain:
@@ -282,13 +283,14 @@ class _Evaluator:
 
 
 def make_result(model: RosterModel, status: Status, keys, bound, tracker: ProgressTracker,
-                build_s: float, started: float) -> Result:
-    """Assemble a :class:`Result` from the chosen keys."""
+                build_s: float, started: float, items: tuple[PenaltyItem, ...] | None = None) -> Result:
+    """Assemble a :class:`Result` from the chosen keys (and their penalties, if known)."""
     wall = time.perf_counter() - started
     history = tuple(tracker.history)
     if keys is None:
         return Result(status, None, None, None, progress=history, build_s=build_s, wall_s=wall)
-    items = penalty_items(model, keys)
+    if items is None:
+        items = penalty_items(model, keys)
     objective = sum(item.cost for item in items)
     bound = min(bound, objective) if bound is not None else None
     if bound is not None and bound >= objective:

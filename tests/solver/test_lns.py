@@ -18,7 +18,7 @@ from solver import SolveOptions, Status, solve, validate
 from solver.formats.curtois import read_instance
 from solver.lns import _Clock, _Incumbent, _Search, _Shared
 from solver.model import build_model
-from solver.solve import ProgressTracker, keys_to_roster, roster_keys
+from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
 from tests.solver.test_properties import tiny_problems
 
 OPTIONS = SolveOptions(time_limit_s=30, workers=1, explain=False)
@@ -88,3 +88,13 @@ def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
     assert result.stats["lns_improvements"] > 0
     # The first roster (constructed) is improved on.
     assert result.progress[0].objective > result.objective
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(tiny_problems())
+def test_penalties_evaluated_one_person_at_a_time_match_the_whole_model(problem):
+    result = solve(problem, SolveOptions(time_limit_s=20, workers=1, deterministic=True, explain=False))
+    assume(result.roster is not None)
+    model, _, search = make_search(problem)
+    keys = roster_keys(model, result.roster)
+    assert sorted(search.penalty_items(keys, chunk=1), key=repr) == sorted(penalty_items(model, keys), key=repr)
