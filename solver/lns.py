@@ -51,6 +51,9 @@ _DEBUG = bool(os.environ.get("SOLVER_LNS_DEBUG"))
 Key = tuple[int, int, int]
 # Above this many shift variables there is no whole-model bound search (see run_lns).
 BOUND_SEARCH_LIMIT = 300_000
+# Sub-problems are small and many: skip the probing and symmetry detection of presolve
+# (Curtois 8 / 12, 20 s, one worker, two seeds: 1605 / 5350 on average against 1647 / 5502).
+SUB_PARAMETERS: dict = {"cp_model_probing_level": 0, "symmetry_level": 0}
 
 
 class _Shared:
@@ -360,32 +363,35 @@ class _Search:
         restriction = self.restriction(people, inc, placed)
         sub = build_model(self.problem, restriction=restriction)
         self.counts["sub_models"] += 1
-        proto = sub.cp.proto
-        current = {}
-        for key, var in sub.x.items():
-            i, day, k = key
-            current[key] = 1 if inc.of_person[i].get(day) == k else 0
-        fixed = []
-        if free_days is not None:
-            for key, var in sub.x.items():
-                if key[1] not in free_days:
-                    fixed.append((var.index, current[key]))
+        keys = list(sub.x)
+        of_person = inc.of_person
+        values = [1 if of_person[i].get(day) == k else 0 for i, day, k in keys]
+        indices = [sub.x[key].index for key in keys]
         before = None
         if evaluate:
-            before = self._evaluate(sub, current)
+            # The incumbent is complete, hence a feasible hint; fixing every shift
+            # variable to it prices the incumbent in this sub-model.
+            hint = sub.cp.proto.solution_hint
+            hint.vars.extend(indices)
+            hint.values.extend(values)
+            before = self._evaluate(sub)
             if before is None:
                 return Status.UNKNOWN, None, None, None
-        for index, value in fixed:
-            domain = proto.variables[index].domain
-            domain.clear()
-            domain.extend([value, value])
-        if evaluate:  # the incumbent is complete: a feasible hint
-            for key, var in sub.x.items():
-                sub.cp.add_hint(var, current[key])
+        if free_days is not None:
+            ones, zeros = [], []
+            for key, value in zip(keys, values):
+                if key[1] not in free_days:
+                    (ones if value else zeros).append(sub.x[key])
+            if ones:
+                sub.cp.add_bool_and(ones)
+            if zeros:
+                sub.cp.add_bool_and([var.Not() for var in zeros])
         remaining = self.clock.remaining()
         solver = make_solver(self.options, max(0.05, min(limit or self.sub_limit, remaining)),
                              workers=self.workers, seed=self.rng.randrange(1 << 30))
         solver.parameters.linearization_level = 2
+        for name, value in SUB_PARAMETERS.items():
+            setattr(solver.parameters, name, value)
         with StopWatcher(solver, _Stop(self.shared)):
             code = solver.solve(sub.cp)
         self.clock.charge(solver)
@@ -394,23 +400,14 @@ class _Search:
             return status, None, None, before
         return status, read_values(sub, solver), round(solver.objective_value), before
 
-    def _evaluate(self, sub: RosterModel, current: dict) -> int | None:
-        """The sub-model's objective at the incumbent (every shift variable fixed)."""
-        proto = sub.cp.proto
-        saved = []
-        for key, var in sub.x.items():
-            domain = proto.variables[var.index].domain
-            saved.append((domain, list(domain)))
-            domain.clear()
-            domain.extend([current[key], current[key]])
+    def _evaluate(self, sub: RosterModel) -> int | None:
+        """The sub-model's objective at its hint (every shift variable fixed to it)."""
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 10
+        solver.parameters.fix_variables_to_their_hinted_value = True
         code = solver.solve(sub.cp)
         self.clock.charge(solver)
-        for domain, values in saved:
-            domain.clear()
-            domain.extend(values)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return round(solver.objective_value)
