@@ -428,10 +428,11 @@ class _Search:
             if self.shared.should_stop() or self.shared.keys is not None:
                 return True
             people = order[start:start + group]
-            for limit in (0.3, 3.0, 20.0):
-                status, new, _, _ = self.sub_solve(people, inc, placed=placed, limit=limit, evaluate=False)
-                if new is not None or status is not Status.UNKNOWN:
-                    break
+            status, new, _, _ = self.sub_solve(people, inc, placed=placed, limit=0.3, evaluate=False)
+            if new is None and status is Status.UNKNOWN:
+                # Guided by the objective, CP-SAT can take minutes to satisfy one person's
+                # year (Curtois 22: no roster in 20 s); without it, well under a second.
+                status, new = self._feasible(people, inc, placed)
             if status in (Status.INFEASIBLE, Status.MODEL_INVALID):
                 return False
             if new is None:
@@ -445,6 +446,25 @@ class _Search:
         if objective is not None:
             self.shared.offer(keys, objective)
         return True
+
+    def _feasible(self, people: list[int], inc: _Incumbent, placed: set[int]):
+        """Any roster of ``people`` that meets their hard rules (the objective ignored)."""
+        sub = build_model(self.problem, restriction=self.restriction(people, inc, placed))
+        sub.cp.clear_objective()
+        status = Status.UNKNOWN
+        for limit in (5.0, 60.0):
+            solver = make_solver(self.options, max(0.05, min(limit, self.clock.remaining())),
+                                 workers=self.workers, seed=self.rng.randrange(1 << 30))
+            solver.parameters.linearization_level = 2
+            with StopWatcher(solver, _Stop(self.shared)):
+                code = solver.solve(sub.cp)
+            self.clock.charge(solver)
+            status = _STATUS[code]
+            if status.has_roster:
+                return status, read_values(sub, solver)
+            if status is not Status.UNKNOWN or self.clock.remaining() <= 0.05:
+                break
+        return status, None
 
     def _score(self, keys) -> int | None:
         """Objective of a whole roster by the independent validator."""
@@ -470,7 +490,8 @@ class _Search:
                 print(f"lns {kind:6} people={len(people)} days={len(days) if days else 'all'} "
                       f"{status.name} {before}->{after} total {value}", flush=True)
             if new is not None and before is not None and after <= before:
-                others = frozenset(key for key in inc.keys if key[0] not in set(people))
+                freed = set(people)
+                others = frozenset(key for key in inc.keys if key[0] not in freed)
                 keys = others | new
                 if after < before:
                     self.credit[kind] += 1.0

@@ -98,3 +98,13 @@ def test_penalties_evaluated_one_person_at_a_time_match_the_whole_model(problem)
     model, _, search = make_search(problem)
     keys = roster_keys(model, result.roster)
     assert sorted(search.penalty_items(keys, chunk=1), key=repr) == sorted(penalty_items(model, keys), key=repr)
+
+
+def test_construction_falls_back_to_any_feasible_roster(curtois_dir):
+    """When a group's objective-guided solve finds nothing in time, a plain feasibility solve places it."""
+    problem = read_instance(curtois_dir / "Instance3.txt")
+    model, shared, search = make_search(problem)
+    search.sub_solve = lambda *args, **kwargs: (Status.UNKNOWN, None, None, None)
+    search.construct()
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective
