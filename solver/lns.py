@@ -386,19 +386,22 @@ class _Search:
                 sub.cp.add_bool_and(ones)
             if zeros:
                 sub.cp.add_bool_and([var.Not() for var in zeros])
-        remaining = self.clock.remaining()
-        solver = make_solver(self.options, max(0.05, min(limit or self.sub_limit, remaining)),
+        status, solver = self._run(sub, limit or self.sub_limit, SUB_PARAMETERS)
+        if not status.has_roster:
+            return status, None, None, before
+        return status, read_values(sub, solver), round(solver.objective_value), before
+
+    def _run(self, sub: RosterModel, limit: float, parameters: dict | None = None):
+        """Solve a sub-model (full LP relaxation) within ``limit`` and the time left."""
+        solver = make_solver(self.options, max(0.05, min(limit, self.clock.remaining())),
                              workers=self.workers, seed=self.rng.randrange(1 << 30))
         solver.parameters.linearization_level = 2
-        for name, value in SUB_PARAMETERS.items():
+        for name, value in (parameters or {}).items():
             setattr(solver.parameters, name, value)
         with StopWatcher(solver, _Stop(self.shared)):
             code = solver.solve(sub.cp)
         self.clock.charge(solver)
-        status = _STATUS[code]
-        if not status.has_roster:
-            return status, None, None, before
-        return status, read_values(sub, solver), round(solver.objective_value), before
+        return _STATUS[code], solver
 
     def _evaluate(self, sub: RosterModel) -> int | None:
         """The sub-model's objective at its hint (every shift variable fixed to it)."""
@@ -453,13 +456,7 @@ class _Search:
         sub.cp.clear_objective()
         status = Status.UNKNOWN
         for limit in (5.0, 60.0):
-            solver = make_solver(self.options, max(0.05, min(limit, self.clock.remaining())),
-                                 workers=self.workers, seed=self.rng.randrange(1 << 30))
-            solver.parameters.linearization_level = 2
-            with StopWatcher(solver, _Stop(self.shared)):
-                code = solver.solve(sub.cp)
-            self.clock.charge(solver)
-            status = _STATUS[code]
+            status, solver = self._run(sub, limit)
             if status.has_roster:
                 return status, read_values(sub, solver)
             if status is not Status.UNKNOWN or self.clock.remaining() <= 0.05:
