@@ -391,10 +391,11 @@ class _Search:
             return status, None, None, before
         return status, read_values(sub, solver), round(solver.objective_value), before
 
-    def _run(self, sub: RosterModel, limit: float, parameters: dict | None = None):
+    def _run(self, sub: RosterModel, limit: float, parameters: dict | None = None,
+             workers: int | None = None):
         """Solve a sub-model (full LP relaxation) within ``limit`` and the time left."""
         solver = make_solver(self.options, max(0.05, min(limit, self.clock.remaining())),
-                             workers=self.workers, seed=self.rng.randrange(1 << 30))
+                             workers=workers or self.workers, seed=self.rng.randrange(1 << 30))
         solver.parameters.linearization_level = 2
         for name, value in (parameters or {}).items():
             setattr(solver.parameters, name, value)
@@ -441,6 +442,8 @@ class _Search:
             if new is None:
                 # Out of time on this group: let the whole-model search go on.
                 return True
+            if _DEBUG:
+                print(f"construct {start}/{len(order)} {status.name} {time.perf_counter() - started:.1f}s", flush=True)
             keys |= new
             placed.update(people)
             inc = _Incumbent(keys, self.n_staff)
@@ -456,7 +459,11 @@ class _Search:
         sub.cp.clear_objective()
         status = Status.UNKNOWN
         for limit in (5.0, 60.0):
-            status, solver = self._run(sub, limit)
+            # Four workers bring in CP-SAT's feasibility-jump local search, which finds
+            # such a roster in about 0.5 s where one worker (any linearization) takes
+            # 3-30 s (Curtois 22, one person's year with a tight band of paid minutes).
+            status, solver = self._run(sub, limit, {"linearization_level": 0},
+                                       workers=max(4, self.workers))
             if status.has_roster:
                 return status, read_values(sub, solver)
             if status is not Status.UNKNOWN or self.clock.remaining() <= 0.05:

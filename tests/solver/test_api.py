@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,18 @@ def test_result_breakdowns_by_rule_and_person():
     result = solve_checked(problem)
     assert result.by_rule() == {"shift_on_request": 4}
     assert result.by_staff() == {"n0": 4}
+
+
+def test_auto_strategy_keeps_wards_with_hard_minimums_on_monolithic_cp_sat():
+    soft = ward(7, 4, cover=tuple(CoverRequirement(day, "E", ideal=1, under_weight=10)
+                                  for day in range(7)))
+    hard = replace(soft, cover=tuple(replace(need, minimum=1) for need in soft.cover))
+    options = SolveOptions(time_limit_s=2, workers=1, deterministic=True, explain=False,
+                           lns_threshold=10, lns_threshold_minimums=1000)
+    # 4 people x 7 days x 3 shift types = 84 shift variables: above 10, below 1000.
+    assert solve(soft, options).stats["strategy"] == "lns"
+    hard_result = solve(hard, options)
+    assert hard_result.stats["strategy"] == "cpsat"
+    assert validate(hard, hard_result.roster).is_valid
+    bigger = replace(options, lns_threshold_minimums=50)
+    assert solve(hard, bigger).stats["strategy"] == "lns"
