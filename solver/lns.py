@@ -22,7 +22,11 @@ a roster when one exists, and fast even for a year-long horizon where a monolith
 finds none.  With hard cover minimums the first roster comes from CP-SAT on the whole
 model.
 
-Both threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
+When the bound has reached half the incumbent's objective and then stops rising (no rise
+for 20 % of the time limit, at least 10 s), the bound search stops and a second LNS thread, with its own seed, takes its workers; both
+improve the same incumbent.
+
+The threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
 bound.  In deterministic mode (one worker) the LNS counts CP-SAT's deterministic time
 instead of the clock, so runs repeat exactly.
 """
@@ -34,6 +38,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -67,6 +72,8 @@ class _Shared:
         self.objective: int | None = None
         self.version = 0
         self.bound: float = float("-inf")
+        self.bound_at = time.perf_counter()
+        self.bound_stop = threading.Event()
         self.optimal = False
         self.infeasible = False
         self.done = threading.Event()
@@ -88,7 +95,8 @@ class _Shared:
 
     def raise_bound(self, bound: float) -> None:
         with self.lock:
-            self.bound = max(self.bound, bound)
+            if bound > self.bound + 1e-6:
+                self.bound, self.bound_at = bound, time.perf_counter()
         self.check_done()
 
     def check_done(self) -> None:
@@ -101,13 +109,13 @@ class _Shared:
 
 
 class _Stop:
-    """Adapter so StopWatcher can watch the shared state."""
+    """Adapter so StopWatcher can watch the shared state (and, if given, another event)."""
 
-    def __init__(self, shared: _Shared) -> None:
-        self.shared = shared
+    def __init__(self, shared: _Shared, also: threading.Event | None = None) -> None:
+        self.shared, self.also = shared, also
 
     def is_set(self) -> bool:
-        return self.shared.should_stop()
+        return self.shared.should_stop() or (self.also is not None and self.also.is_set())
 
 
 class _BoundCallback(cp_model.CpSolverSolutionCallback):
@@ -121,7 +129,9 @@ class _BoundCallback(cp_model.CpSolverSolutionCallback):
         self.shared.raise_bound(self.best_objective_bound)
         flags = [self.boolean_value(v) for v in self.vars]
         keys = {k for k, f in zip(self.keys, flags) if f}
-        self.shared.offer(keys, round(self.objective_value))
+        if self.shared.offer(keys, round(self.objective_value)) and _DEBUG:
+            print(f"whole-model roster {round(self.objective_value)} bound {self.best_objective_bound} "
+                  f"at {self.wall_time:.1f}s", flush=True)
 
 
 class _FirstCallback(_BoundCallback):
@@ -181,10 +191,14 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
         # A year of a large hospital: the whole-model search finds neither roster nor
         # bound in any useful time and its presolve alone needs gigabytes.
         lns_workers, bound_workers = options.workers, 0
+    handover = None
     if bound_workers > 0 and not shared.should_stop():
         bound_thread = threading.Thread(
             target=_bound_search, args=(model, options, shared, clock, bound_workers), daemon=True)
         bound_thread.start()
+        if not options.deterministic:
+            handover = _Handover(model, options, shared, clock, bound_thread, bound_workers)
+            handover.start()
     search = _Search(model, options, shared, clock, lns_workers)
     if shared.keys is None and constructive:
         # When someone's own rules cannot be met this finds nothing, and CP-SAT on the
@@ -200,6 +214,8 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
     if shared.keys is not None:
         search.improve()
     shared.done.set()
+    if handover is not None:
+        handover.join()
     if bound_thread is not None:
         bound_thread.join()
     if shared.keys is None:
@@ -207,6 +223,10 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
     status = Status.OPTIMAL if shared.optimal else Status.FEASIBLE
     bound = shared.bound if shared.bound != float("-inf") else None
     tracker.stats = {**shared.stats, **search.stats()}
+    if handover is not None:
+        tracker.stats["bound_search_stopped_s"] = handover.stopped_at
+        if handover.search is not None:
+            tracker.stats["sub_models"] += handover.search.counts["sub_models"]
     if len(model.x) > BOUND_SEARCH_LIMIT:
         tracker.items = search.penalty_items(shared.keys)
     return status, set(shared.keys), bound
@@ -246,10 +266,13 @@ def _bound_search(model, options, shared, clock, workers):
     # (linearization level 2), 1 with the default level and 1 with core-based search.
     solver.parameters.linearization_level = 2
     callback = _BoundCallback(model, shared)
-    with StopWatcher(solver, _Stop(shared)):
+    solver.best_bound_callback = shared.raise_bound
+    with StopWatcher(solver, _Stop(shared, shared.bound_stop)):
         code = solver.solve(model.cp, callback)
     status = _STATUS[code]
-    if status.has_roster:
+    if shared.bound_stop.is_set():
+        shared.raise_bound(solver.best_objective_bound)
+    elif status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
         if status is Status.OPTIMAL:
             shared.raise_bound(solver.objective_value)
@@ -258,6 +281,42 @@ def _bound_search(model, options, shared, clock, workers):
         shared.done.set()
     else:
         shared.raise_bound(solver.best_objective_bound)
+
+
+class _Handover(threading.Thread):
+    """Gives the bound search's workers to a second LNS thread once the bound stalls.
+
+    On the benchmark the LP bound of the whole model, once its root relaxation is solved,
+    mostly stops rising; from then on its worker is better spent on improving the roster.
+    Stalled means at least half the incumbent's objective (the relaxation has arrived:
+    on Curtois 11 it takes over 20 s to rise from 5 to 3,434) and no rise for
+    ``max(10 s, 20 % of the time limit)``.
+    """
+
+    def __init__(self, model, options, shared, clock, bound_thread, workers) -> None:
+        super().__init__(daemon=True)
+        self.model, self.options, self.shared, self.clock = model, options, shared, clock
+        self.bound_thread, self.workers = bound_thread, workers
+        self.stall = max(10.0, 0.2 * options.time_limit_s)
+        self.started = time.perf_counter()
+        self.stopped_at: float | None = None
+        self.search: _Search | None = None
+
+    def run(self) -> None:
+        shared = self.shared
+        while not shared.should_stop() and self.bound_thread.is_alive():
+            now = time.perf_counter()
+            if (shared.keys is not None and shared.bound >= 0.5 * shared.objective
+                    and now - max(shared.bound_at, self.started) > self.stall
+                    and self.clock.remaining() > 1.0):
+                shared.bound_stop.set()
+                self.bound_thread.join()
+                self.stopped_at = round(now - self.started, 2)
+                options = replace(self.options, seed=self.options.seed + 1)
+                self.search = _Search(self.model, options, shared, self.clock, self.workers)
+                self.search.improve()
+                return
+            shared.done.wait(0.5)
 
 
 class _Incumbent:

@@ -9,6 +9,7 @@ by exactly the sub-model's gain.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from solver import SolveOptions, Status, solve, validate
 from solver.formats.curtois import read_instance
-from solver.lns import _Clock, _Incumbent, _Search, _Shared
+from solver.lns import _Clock, _Handover, _Incumbent, _Search, _Shared
 from solver.model import build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
 from tests.solver.test_properties import tiny_problems
@@ -108,3 +109,69 @@ def test_construction_falls_back_to_any_feasible_roster(curtois_dir):
     search.construct()
     check = validate(problem, keys_to_roster(model, shared.keys))
     assert check.is_valid and check.objective == shared.objective
+
+
+def test_a_stalled_bound_search_hands_its_worker_to_a_second_lns(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance5.txt")
+    model, shared, search = make_search(problem)
+    search.construct()
+    first = shared.objective
+    released = threading.Event()
+
+    def bound_search_that_never_rises() -> None:
+        shared.bound_stop.wait(30)
+        released.set()
+
+    shared.raise_bound(shared.objective // 2 + 1)
+    bound_thread = threading.Thread(target=bound_search_that_never_rises)
+    bound_thread.start()
+    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
+    handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
+    handover.stall = 0.5
+    handover.start()
+    handover.join(30)
+    assert released.is_set() and handover.stopped_at is not None
+    assert handover.search is not None and handover.search.counts["sub_models"] > 0
+    assert shared.objective < first
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective
+
+
+def test_a_rising_bound_keeps_the_bound_search(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance5.txt")
+    model, shared, search = make_search(problem)
+    search.construct()
+    done = threading.Event()
+
+    def rising_bound() -> None:
+        for step in range(20):
+            shared.raise_bound(step)
+            time.sleep(0.1)
+        done.set()
+
+    bound_thread = threading.Thread(target=rising_bound)
+    bound_thread.start()
+    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
+    handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
+    handover.stall = 0.5
+    handover.start()
+    handover.join(30)
+    assert done.is_set() and not shared.bound_stop.is_set()
+    assert handover.stopped_at is None and handover.search is None
+
+
+def test_a_bound_search_still_solving_its_relaxation_is_kept(curtois_dir):
+    """A bound far below the roster (root LP not solved yet) is not a stall."""
+    problem = read_instance(curtois_dir / "Instance5.txt")
+    model, shared, search = make_search(problem)
+    search.construct()
+    shared.raise_bound(shared.objective // 2 - 1)
+    finished = threading.Event()
+    bound_thread = threading.Thread(target=lambda: finished.wait(3) or finished.set())
+    bound_thread.start()
+    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
+    handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
+    handover.stall = 0.5
+    handover.start()
+    handover.join(30)
+    assert finished.is_set() and not shared.bound_stop.is_set() and handover.search is None
