@@ -111,25 +111,33 @@ def test_construction_falls_back_to_any_feasible_roster(curtois_dir):
     assert check.is_valid and check.objective == shared.objective
 
 
-def test_a_stalled_bound_search_hands_its_worker_to_a_second_lns(curtois_dir):
+def run_handover(curtois_dir, bound_search, *, bound_share: float):
+    """Construct a roster of Curtois 5, set the bound to ``bound_share`` of it and watch
+    a stand-in bound search (``bound_search(shared)``) with a half-second stall."""
     problem = read_instance(curtois_dir / "Instance5.txt")
     model, shared, search = make_search(problem)
     search.construct()
     first = shared.objective
-    released = threading.Event()
-
-    def bound_search_that_never_rises() -> None:
-        shared.bound_stop.wait(30)
-        released.set()
-
-    shared.raise_bound(shared.objective // 2 + 1)
-    bound_thread = threading.Thread(target=bound_search_that_never_rises)
+    shared.raise_bound(int(first * bound_share))
+    bound_thread = threading.Thread(target=bound_search, args=(shared,))
     bound_thread.start()
     options = SolveOptions(time_limit_s=4, workers=2, explain=False)
     handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
     handover.stall = 0.5
     handover.start()
     handover.join(30)
+    bound_thread.join(30)
+    return problem, model, shared, handover, first
+
+
+def test_a_stalled_bound_search_hands_its_worker_to_a_second_lns(curtois_dir):
+    released = threading.Event()
+
+    def never_rises(shared) -> None:
+        shared.bound_stop.wait(30)
+        released.set()
+
+    problem, model, shared, handover, first = run_handover(curtois_dir, never_rises, bound_share=0.6)
     assert released.is_set() and handover.stopped_at is not None
     assert handover.search is not None and handover.search.counts["sub_models"] > 0
     assert shared.objective < first
@@ -138,40 +146,20 @@ def test_a_stalled_bound_search_hands_its_worker_to_a_second_lns(curtois_dir):
 
 
 def test_a_rising_bound_keeps_the_bound_search(curtois_dir):
-    problem = read_instance(curtois_dir / "Instance5.txt")
-    model, shared, search = make_search(problem)
-    search.construct()
-    done = threading.Event()
-
-    def rising_bound() -> None:
-        for step in range(20):
-            shared.raise_bound(step)
+    def rises_for_two_seconds(shared) -> None:
+        for _ in range(20):
+            shared.raise_bound(shared.bound + 1)
             time.sleep(0.1)
-        done.set()
 
-    bound_thread = threading.Thread(target=rising_bound)
-    bound_thread.start()
-    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
-    handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
-    handover.stall = 0.5
-    handover.start()
-    handover.join(30)
-    assert done.is_set() and not shared.bound_stop.is_set()
+    *_, shared, handover, _ = run_handover(curtois_dir, rises_for_two_seconds, bound_share=0.6)
+    assert not shared.bound_stop.is_set()
     assert handover.stopped_at is None and handover.search is None
 
 
 def test_a_bound_search_still_solving_its_relaxation_is_kept(curtois_dir):
     """A bound far below the roster (root LP not solved yet) is not a stall."""
-    problem = read_instance(curtois_dir / "Instance5.txt")
-    model, shared, search = make_search(problem)
-    search.construct()
-    shared.raise_bound(shared.objective // 2 - 1)
-    finished = threading.Event()
-    bound_thread = threading.Thread(target=lambda: finished.wait(3) or finished.set())
-    bound_thread.start()
-    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
-    handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
-    handover.stall = 0.5
-    handover.start()
-    handover.join(30)
-    assert finished.is_set() and not shared.bound_stop.is_set() and handover.search is None
+    def silent_for_three_seconds(shared) -> None:
+        shared.bound_stop.wait(3)
+
+    *_, shared, handover, _ = run_handover(curtois_dir, silent_for_three_seconds, bound_share=0.4)
+    assert not shared.bound_stop.is_set() and handover.search is None
