@@ -22,8 +22,8 @@ a roster when one exists, and fast even for a year-long horizon where a monolith
 finds none.  With hard cover minimums the first roster comes from CP-SAT on the whole
 model.
 
-When the bound has reached half the incumbent's objective and then stops rising (no rise
-for 20 % of the time limit, at least 10 s), the bound search stops and a second LNS thread, with its own seed, takes its workers; both
+When the bound has reached half the incumbent's objective and then neither rises nor
+brings a better roster for 20 % of the time limit (at least 10 s), the bound search stops and a second LNS thread, with its own seed, takes its workers; both
 improve the same incumbent.
 
 The threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
@@ -73,6 +73,8 @@ class _Shared:
         self.version = 0
         self.bound: float = float("-inf")
         self.bound_at = time.perf_counter()
+        # When the whole-model search last found the best roster so far.
+        self.whole_at = float("-inf")
         self.bound_stop = threading.Event()
         self.optimal = False
         self.infeasible = False
@@ -129,7 +131,10 @@ class _BoundCallback(cp_model.CpSolverSolutionCallback):
         self.shared.raise_bound(self.best_objective_bound)
         flags = [self.boolean_value(v) for v in self.vars]
         keys = {k for k, f in zip(self.keys, flags) if f}
-        if self.shared.offer(keys, round(self.objective_value)) and _DEBUG:
+        if not self.shared.offer(keys, round(self.objective_value)):
+            return
+        self.shared.whole_at = time.perf_counter()
+        if _DEBUG:
             print(f"whole-model roster {round(self.objective_value)} bound {self.best_objective_bound} "
                   f"at {self.wall_time:.1f}s", flush=True)
 
@@ -289,8 +294,9 @@ class _Handover(threading.Thread):
     On the benchmark the LP bound of the whole model, once its root relaxation is solved,
     mostly stops rising; from then on its worker is better spent on improving the roster.
     Stalled means at least half the incumbent's objective (the relaxation has arrived:
-    on Curtois 11 it takes over 20 s to rise from 5 to 3,434) and no rise for
-    ``max(10 s, 20 % of the time limit)``.
+    on Curtois 11 it takes over 20 s to rise from 5 to 3,434), and neither a rise of the
+    bound nor a better roster from the whole-model search for ``max(10 s, 20 % of the
+    time limit)``.
     """
 
     def __init__(self, model, options, shared, clock, bound_thread, workers) -> None:
@@ -307,7 +313,7 @@ class _Handover(threading.Thread):
         while not shared.should_stop() and self.bound_thread.is_alive():
             now = time.perf_counter()
             if (shared.keys is not None and shared.bound >= 0.5 * shared.objective
-                    and now - max(shared.bound_at, self.started) > self.stall
+                    and now - max(shared.bound_at, shared.whole_at, self.started) > self.stall
                     and self.clock.remaining() > 1.0):
                 shared.bound_stop.set()
                 self.bound_thread.join()

@@ -163,3 +163,13 @@ def test_a_bound_search_still_solving_its_relaxation_is_kept(curtois_dir):
 
     *_, shared, handover, _ = run_handover(curtois_dir, silent_for_three_seconds, bound_share=0.4)
     assert not shared.bound_stop.is_set() and handover.search is None
+
+
+def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
+    def finds_rosters_for_two_seconds(shared) -> None:
+        for _ in range(20):
+            shared.whole_at = time.perf_counter()  # as _BoundCallback does on a better roster
+            time.sleep(0.1)
+
+    *_, shared, handover, _ = run_handover(curtois_dir, finds_rosters_for_two_seconds, bound_share=0.6)
+    assert not shared.bound_stop.is_set() and handover.search is None
