@@ -23,8 +23,9 @@ finds none.  With hard cover minimums the first roster comes from CP-SAT on the 
 model.
 
 When the bound has reached half the incumbent's objective and then neither rises nor
-brings a better roster for 20 % of the time limit (at least 10 s), the bound search stops and a second LNS thread, with its own seed, takes its workers; both
-improve the same incumbent.
+brings a better roster for 20 % of the time limit (at least 10 s), the bound search stops
+and a second LNS thread, with its own seed, takes its workers; both improve the same
+incumbent.
 
 The threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
 bound.  In deterministic mode (one worker) the LNS counts CP-SAT's deterministic time
@@ -46,8 +47,8 @@ from solver.domain import Roster
 from solver.model import Restriction, RosterModel, build_model
 from solver.result import Status
 from solver.solve import (
-    _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, keys_to_roster, make_solver,
-    penalty_items, read_values, roster_keys,
+    _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, has_cover_minimums,
+    keys_to_roster, make_solver, penalty_items, read_values, roster_keys,
 )
 from solver.validate import validate
 
@@ -186,7 +187,7 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
         _offer_warm_start(model, options.warm_start, shared)
     lns_workers = max(1, options.workers // 2) if options.workers > 1 else 1
     bound_workers = options.workers - lns_workers
-    constructive = not any(need.minimum > 0 for need in problem.cover)
+    constructive = not has_cover_minimums(problem)
     if not constructive and shared.keys is None:
         first = _first_solution(model, options, shared, clock, options.workers)
         if first is Status.INFEASIBLE or first is Status.MODEL_INVALID:
@@ -275,9 +276,7 @@ def _bound_search(model, options, shared, clock, workers):
     with StopWatcher(solver, _Stop(shared, shared.bound_stop)):
         code = solver.solve(model.cp, callback)
     status = _STATUS[code]
-    if shared.bound_stop.is_set():
-        shared.raise_bound(solver.best_objective_bound)
-    elif status.has_roster:
+    if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
         if status is Status.OPTIMAL:
             shared.raise_bound(solver.objective_value)
@@ -508,7 +507,8 @@ class _Search:
                 # Out of time on this group: let the whole-model search go on.
                 return True
             if _DEBUG:
-                print(f"construct {start}/{len(order)} {status.name} {time.perf_counter() - started:.1f}s", flush=True)
+                print(f"construct {start}/{len(order)} {status.name} "
+                      f"{time.perf_counter() - started:.1f}s", flush=True)
             keys |= new
             placed.update(people)
             inc = _Incumbent(keys, self.n_staff)

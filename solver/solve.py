@@ -110,9 +110,12 @@ def lns_threshold(problem: Problem, options: SolveOptions) -> int:
     ``bench/scheduling_ward.py`` (4,760 variables, 60 s, 2 workers, seeds 0-2) scores
     3,242 / 3,402 / 3,422 monolithic against 3,692 / 3,842 / 3,395 with our LNS.
     """
-    if any(need.minimum > 0 for need in problem.cover):
-        return options.lns_threshold_minimums
-    return options.lns_threshold
+    return options.lns_threshold_minimums if has_cover_minimums(problem) else options.lns_threshold
+
+
+def has_cover_minimums(problem: Problem) -> bool:
+    """Whether some cover requirement has a hard minimum."""
+    return any(need.minimum > 0 for need in problem.cover)
 
 
 class ProgressTracker:
