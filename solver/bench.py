@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing
+import os
+import queue as queue_module
 import sys
+import threading
+import time
 from pathlib import Path
 
 COLUMNS = ["instance", "status", "objective", "bound", "build_s", "first_solution_s",
@@ -26,6 +30,7 @@ def _solve_one(path: str, out_dir: str, time_limit: float, workers: int, seed: i
     from solver.formats.curtois import read_instance, write_roster
     from solver.solve import SolveOptions, solve
 
+    _exit_with_parent(os.getppid())
     try:
         problem = read_instance(path)
         options = SolveOptions(time_limit_s=time_limit, workers=workers, seed=seed,
@@ -51,6 +56,18 @@ def _solve_one(path: str, out_dir: str, time_limit: float, workers: int, seed: i
     })
 
 
+def _exit_with_parent(parent: int, poll_s: float = 0.5) -> threading.Thread:
+    """End this process once ``parent`` has gone (the bench was stopped), not at its time limit."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(3)
+
+    watcher = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    watcher.start()
+    return watcher
+
+
 def _round(value):
     return None if value is None else round(value, 2)
 
@@ -62,7 +79,14 @@ def run_instance(path: Path, args) -> dict:
     child = context.Process(target=_solve_one, args=(
         str(path), str(args.out), args.time_limit, args.workers, args.seed, args.strategy, queue))
     child.start()
-    row = queue.get()
+    while True:
+        try:
+            row = queue.get(timeout=1.0)
+            break
+        except queue_module.Empty:
+            if not child.is_alive():
+                # It died without a word (killed, out of memory): report rather than wait forever.
+                return {"error": f"the solving process ended with exit code {child.exitcode}"}
     child.join()
     return row
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +121,50 @@ def test_bench_command_on_instance1(curtois_dir, tmp_path, capsys):
     assert check.is_valid and check.objective == 607
     out = capsys.readouterr().out
     assert "Instance1" in out and "0.00" in out and "valid" in out
+
+
+PARENT_SCRIPT = """
+import multiprocessing, os, sys, time
+sys.path.insert(0, {root!r})
+from solver.bench import _exit_with_parent
+
+def child():
+    _exit_with_parent(os.getppid(), poll_s=0.05)
+    time.sleep(60)
+
+if __name__ == "__main__":
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    print(process.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_stopped_bench_leaves_no_solving_process(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT.format(root=str(Path(__file__).resolve().parents[2])))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    try:
+        time.sleep(0.3)
+        assert _running(child)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child)
+    finally:
+        parent.kill()
+        if _running(child):
+            os.kill(child, signal.SIGKILL)
