@@ -9,8 +9,8 @@ Two threads share the machine's workers:
   (over the whole horizon, or over a window of days with their other days fixed).  Each
   step builds a small model of just those people -- everybody else is a constant, seen
   only through the cover they already give and their fairness loads (see
-  :class:`solver.model.Restriction`) -- so a step costs milliseconds of model building
-  and presolve, not a presolve of the whole ward.  Which people: random ones, people who
+  :class:`solver.model.Restriction`) -- and, for a window, of just those days, so a step
+  costs milliseconds of model building and presolve, not a presolve of the whole ward.  Which people: random ones, people who
   could fix a cover shortfall or excess, or people around a day window.  The number of
   people adapts per kind: it grows after sub-problems solved to optimality without gain
   and shrinks after ones that time out.
@@ -399,8 +399,12 @@ class _Search:
             count = sum(1 for k in days.values() if k in ks)
         return round(10000 / person.fte_percent) * (count + person.fairness_ledger.get(term, 0))
 
-    def restriction(self, people: list[int], inc: _Incumbent, placed=None) -> Restriction:
-        """What everybody outside ``people`` contributes (only ``placed`` people, if given)."""
+    def restriction(self, people: list[int], inc: _Incumbent, placed=None,
+                    window: tuple[int, int] | None = None) -> Restriction:
+        """What everybody outside ``people`` contributes (only ``placed`` people, if given).
+
+        With a ``window`` of days, ``people`` keep their incumbent shifts outside it.
+        """
         inside = set(people)
         cover = []
         for need, slot in zip(self.problem.cover, self.need_slot):
@@ -414,20 +418,32 @@ class _Search:
             loads = [self._load(term, i, inc.of_person[i]) for i in range(self.n_staff)
                      if eligible[i] and i not in inside and (placed is None or i in placed)]
             fairness[term] = (min(loads), max(loads), len(loads)) if loads else (0, 0, 0)
-        return Restriction(tuple(sorted(people)), tuple(cover), fairness)
+        fixed = {}
+        if window is not None:
+            fixed = {i: {day: k for day, k in inc.of_person[i].items()
+                         if not window[0] <= day < window[1]} for i in people}
+        return Restriction(tuple(sorted(people)), tuple(cover), fairness, window, fixed)
 
     # -- one sub-problem -----------------------------------------------------------------
     def sub_solve(self, people: list[int], inc: _Incumbent, free_days=None, placed=None,
                   limit: float | None = None, evaluate: bool = True):
         """Re-optimise ``people`` (on ``free_days`` only, if given) against the incumbent.
 
-        Returns (status, new keys of those people, new sub-objective, incumbent's
-        sub-objective or None).
+        ``free_days`` is a range of days: the sub-model then holds only those days (the
+        others are constants), which makes a step over a few days of many people cheap.
+        Returns (status, new keys of those people over the whole horizon, new
+        sub-objective, incumbent's sub-objective or None).
         """
-        restriction = self.restriction(people, inc, placed)
+        window = None
+        if free_days is not None:
+            window = (min(free_days), max(free_days) + 1)
+            if len(free_days) != window[1] - window[0]:
+                raise ValueError("free_days must be a range of consecutive days")
+        restriction = self.restriction(people, inc, placed, window)
         sub = build_model(self.problem, restriction=restriction)
         self.counts["sub_models"] += 1
-        keys = list(sub.x)
+        true = sub.true
+        keys = [key for key, var in sub.x.items() if var is not true]
         of_person = inc.of_person
         values = [1 if of_person[i].get(day) == k else 0 for i, day, k in keys]
         indices = [sub.x[key].index for key in keys]
@@ -441,15 +457,6 @@ class _Search:
             before = self._evaluate(sub)
             if before is None:
                 return Status.UNKNOWN, None, None, None
-        if free_days is not None:
-            ones, zeros = [], []
-            for key, value in zip(keys, values):
-                if key[1] not in free_days:
-                    (ones if value else zeros).append(sub.x[key])
-            if ones:
-                sub.cp.add_bool_and(ones)
-            if zeros:
-                sub.cp.add_bool_and([var.Not() for var in zeros])
         status, solver = self._run(sub, limit or self.sub_limit, SUB_PARAMETERS)
         if not status.has_roster:
             return status, None, None, before

@@ -50,11 +50,21 @@ class Restriction:
     requirement, how many of the others already work it) and ``fairness`` (per fairness
     term, the lowest and highest load among the others who can work it, and how many
     there are).  Every per-person rule concerns only the people in ``people``.
+
+    With a ``window`` the model also decides only some days: a fixed day enters every
+    rule as a constant (the literal :attr:`RosterModel.true`, or a plain ``True`` /
+    ``False`` in sequence patterns), as history days already do before day 0.
     """
 
     people: tuple[int, ...]
     cover: tuple[int, ...]
     fairness: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+    # Decide only the days ``window[0] <= day < window[1]``; on the other days each of
+    # ``people`` works what ``fixed`` says (person -> day -> shift index; absent: off).
+    # Cover needs outside the window are then constants and left out of the model, so
+    # its objective differs from the whole one by a constant.
+    window: tuple[int, int] | None = None
+    fixed: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +115,24 @@ class RosterModel:
         """Index ``i`` of each staff id in the model (only people it decides for)."""
         return {person.id: i for i, person in self.people}
 
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        """The days the model decides, ``(first, end)``: the window, or the whole horizon."""
+        window = self.restriction.window if self.restriction is not None else None
+        return window if window is not None else (0, self.problem.horizon.num_days)
+
+    def in_window(self, day: int) -> bool:
+        """Whether the model decides ``day`` (always, without a window restriction)."""
+        return self.span[0] <= day < self.span[1]
+
+    def touches(self, first: int, last: int) -> bool:
+        """Whether days ``first..last`` include a decided one.
+
+        A rule's pattern or penalty over days the model does not decide is a constant:
+        the rules skip it, so a window's sub-model costs only what its days need.
+        """
+        return first < self.span[1] and last >= self.span[0]
+
     def cover_offset(self, index: int) -> int:
         """How many people outside a restricted model work cover requirement ``index``."""
         return self.restriction.cover[index] if self.restriction is not None else 0
@@ -127,7 +155,8 @@ class RosterModel:
     def _work_states(self, i: int) -> tuple[list[State], int]:
         history = self.history_states(self.problem.staff[i])
         states: list[State] = [code is not None for code in history]
-        states += [w if w is not None else False for w in self.work[i]]
+        true = self.true
+        states += [False if w is None else (True if w is true else w) for w in self.work[i]]
         return states, len(history)
 
     def shift_states(self, i: int, codes: set[str]) -> tuple[list[State], int]:
@@ -152,7 +181,7 @@ class RosterModel:
         if not lits:
             return False
         if len(lits) == 1:
-            return lits[0]
+            return True if lits[0] is self.true else lits[0]
         if len(lits) == len(self.day_vars(i, day)):
             return self.work[i][day]
         either = self.cp.new_bool_var(f"any[{i},{day},{'|'.join(sorted(codes))}]")
@@ -199,8 +228,9 @@ class RosterModel:
         lits = [self.work[i][d] for d in days if self.work[i][d] is not None]
         if not lits:
             return False
-        if len(lits) == 1:
-            return lits[0]
+        if len(lits) == 1 or self.true in lits:
+            # A fixed worked day (outside a window) makes the weekend worked.
+            return self.true if self.true in lits else lits[0]
         key = ("weekend", i, days[0])
         cache = self._cache
         if key not in cache:
@@ -260,6 +290,12 @@ def add_variables(m: RosterModel) -> None:
     problem = m.problem
     m.false = m.cp.new_bool_var("false")
     m.cp.add(m.false == 0)
+    # The shift a person works on a fixed day (outside a window restriction).
+    m.true = m.cp.new_bool_var("true")
+    m.cp.add(m.true == 1)
+    restriction = m.restriction
+    window = restriction.window if restriction is not None else None
+    fixed = restriction.fixed if restriction is not None else {}
     codes = m.codes
     new_bool_var = m.cp.new_bool_var
     empty_row = [None] * problem.horizon.num_days
@@ -278,9 +314,14 @@ def add_variables(m: RosterModel) -> None:
         allowed = [k for k, code in enumerate(codes) if m.guarded or person.max_shifts.get(code, 1) > 0]
         blocked = set() if m.guarded else person.unavailable_shifts
         leave = set() if m.guarded else person.unavailable_days
+        mine = fixed.get(i, {})
         for day in problem.horizon.days:
             entries = []
-            if day not in leave:
+            if window is not None and not window[0] <= day < window[1]:
+                if day in mine:
+                    entries.append((day, mine[day], m.true))
+                    m.x[i, day, mine[day]] = m.true
+            elif day not in leave:
                 for k in allowed:
                     if blocked and (day, codes[k]) in blocked:
                         continue
@@ -402,7 +443,8 @@ def add_forbidden_sequences(m: RosterModel) -> None:
             tails_by_day = [[var for _, k, var in entries if k in tail_ks]
                             for entries in m.by_person_day[i]]
             for day in range(m.num_days - 1):
-                if heads_by_day[day] and tails_by_day[day + 1]:
+                if heads_by_day[day] and tails_by_day[day + 1] and (
+                        m.in_window(day) or m.in_window(day + 1)):
                     m.enforce(m.cp.add(_total(heads_by_day[day] + tails_by_day[day + 1]) <= 1), label)
         for sequence, reason in others:
             label = f"{person.label}: {reason} ({' then '.join(sequence)})"
@@ -416,7 +458,7 @@ def add_forbidden_sequences(m: RosterModel) -> None:
                     series.append((states, True))
             length = len(sequence)
             for start in range(-offset, m.num_days - length + 1):
-                if start + length - 1 < 0:
+                if start + length - 1 < 0 or not m.touches(start, start + length - 1):
                     continue
                 m.forbid([(states[offset + start + j], value)
                           for j, (states, value) in enumerate(series)], label)
@@ -475,6 +517,8 @@ def add_days_off_after_nights(m: RosterModel) -> None:
         night, offset = m.shift_states(i, nights)
         work, _ = m.work_states(i)
         for pos in range(len(night) - 1):
+            if not m.touches(pos - offset, pos + rest - offset):
+                continue
             for gap in range(1, rest + 1):
                 if pos + gap >= len(night) or pos + gap < offset:
                     continue
@@ -499,7 +543,7 @@ def add_cover_minimum(m: RosterModel) -> None:
     problem = m.problem
     for index, need in enumerate(problem.cover):
         needed = need.minimum - m.cover_offset(index)
-        if needed <= 0:
+        if needed <= 0 or not m.in_window(need.day):
             continue
         who = need.skill or "staff"
         label = f"cover: at least {need.minimum} {who} on {need.shift}, {problem.horizon.label(need.day)}"
@@ -511,6 +555,8 @@ def add_cover_ideal(m: RosterModel) -> None:
     """Each person short of / over the ideal cover costs its under / over weight."""
     problem = m.problem
     for index, need in enumerate(problem.cover):
+        if not m.in_window(need.day):
+            continue
         able = _cover_able(m, need)
         offset = m.cover_offset(index)
         count = _total(able) + offset
@@ -538,7 +584,7 @@ def add_requests(m: RosterModel) -> None:
     problem = m.problem
     for request in problem.requests:
         i = m.index_of.get(request.staff_id)
-        if i is None:
+        if i is None or not m.in_window(request.day):
             continue
         if request.shift is None:
             lit = m.work[i][request.day]
@@ -562,7 +608,7 @@ def add_complete_weekends(m: RosterModel) -> None:
         return
     for i, person in m.people:
         for days in m.problem.horizon.weekends:
-            if len(days) != 2:
+            if len(days) != 2 or not m.touches(days[0], days[1]):
                 continue
             sat, sun = (m.work[i][d] for d in days)
             if sat is None and sun is None:
@@ -642,7 +688,8 @@ def add_personal_rules(m: RosterModel) -> None:
                 for start in range(len(states) - rule.limit):
                     window = states[start:start + rule.limit + 1]
                     # False: the run is broken; None: an unknown day of history.
-                    if start + rule.limit < offset or any(s is False or s is None for s in window):
+                    if (start + rule.limit < offset or not m.touches(start - offset, start + rule.limit - offset)
+                            or any(s is False or s is None for s in window)):
                         continue
                     lits = [s for s in window if not isinstance(s, bool)]
                     excess = m.cp.new_bool_var(f"personal[{person.id},{number},{start}]")
@@ -671,7 +718,7 @@ def add_minimal_change(m: RosterModel) -> None:
     if problem.reference is None or not problem.change_weight:
         return
     for i, person in m.people:
-        for day in problem.horizon.days:
+        for day in range(*m.span):
             code = problem.reference.shift_of(person.id, day)
             worked = m.work[i][day]
             if code is None:
@@ -728,7 +775,9 @@ def _cover_count(m: RosterModel, need) -> cp_model.LinearExprT:
 
 def _add_max_run(m: RosterModel, states: list[State], offset: int, limit: int, label: str) -> None:
     """No ``limit + 1`` consecutive True states (windows ending in the horizon)."""
-    for start in range(max(0, offset - limit), len(states) - limit):
+    first, end = m.span
+    for start in range(max(0, offset - limit, first + offset - limit),
+                       min(len(states) - limit, end + offset)):
         m.forbid([(s, True) for s in states[start:start + limit + 1]], label)
 
 
@@ -740,7 +789,9 @@ def _add_min_run(
     Runs touching either end of ``states`` are exempt; runs ending in history are ignored.
     """
     n = len(states)
-    for before in range(n):
+    first, end = m.span
+    # Only patterns that include a decided day (all of them without a window).
+    for before in range(max(0, first + offset - limit), min(n, end + offset)):
         for length in range(1, limit):
             after = before + length + 1
             if after >= n:

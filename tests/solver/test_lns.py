@@ -14,6 +14,7 @@ import time
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from solver import SolveOptions, Status, solve, validate
 from solver.formats.curtois import read_instance
@@ -29,6 +30,14 @@ def make_search(problem):
     model = build_model(problem)
     shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
     return model, shared, _Search(model, OPTIONS, shared, _Clock(OPTIONS), 1)
+
+
+def constructed(problem):
+    """A search that has constructed a first roster (wards without hard cover minimums)."""
+    assume(not any(need.minimum for need in problem.cover))
+    model, shared, search = make_search(problem)
+    search.construct()
+    return model, shared, search
 
 
 def personal_cost(check, staff_ids) -> int:
@@ -58,9 +67,7 @@ def test_restricted_model_prices_and_improves_like_the_validator(problem, data):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(tiny_problems(), st.data())
 def test_construction_then_one_step_keeps_the_objective_exact(problem, data):
-    assume(not any(need.minimum for need in problem.cover))
-    model, shared, search = make_search(problem)
-    search.construct()
+    model, shared, search = constructed(problem)
     if shared.keys is None:  # someone's own rules cannot be met: the whole problem is infeasible
         assert solve(problem, SolveOptions(time_limit_s=20, workers=1, explain=False)).status is Status.INFEASIBLE
         return
@@ -69,7 +76,7 @@ def test_construction_then_one_step_keeps_the_objective_exact(problem, data):
     assert check.is_valid and check.objective == shared.objective
     n = len(problem.staff)
     people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
-    days = data.draw(st.none() | st.sets(st.sampled_from(list(problem.horizon.days)), min_size=1))
+    days = data.draw(st.none() | day_ranges(problem))
     incumbent = _Incumbent(shared.keys, n)
     status, new, after, before = search.sub_solve(people, incumbent, free_days=days, limit=20)
     assert status is Status.OPTIMAL and after <= before
@@ -79,6 +86,52 @@ def test_construction_then_one_step_keeps_the_objective_exact(problem, data):
     if days is not None:  # days outside the window keep their shifts
         kept = {(a.staff_id, a.day, a.shift) for a in roster if a.day not in days}
         assert kept <= {(a.staff_id, a.day, a.shift) for a in merged}
+
+
+def day_ranges(problem):
+    """A range of consecutive days of the horizon, as a set."""
+    n = problem.horizon.num_days
+    return st.integers(0, n - 1).flatmap(
+        lambda first: st.integers(first + 1, n).map(lambda end: set(range(first, end))))
+
+
+def fixed_outside(model, people, keys, days):
+    """Whole-horizon model of ``people`` with every day outside ``days`` fixed to ``keys``."""
+    for (i, day, k), var in model.x.items():
+        if i in people and day not in days:
+            model.cp.add(var == int((i, day, k) in keys))
+    return model
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(tiny_problems(), st.data())
+def test_a_window_sub_model_finds_what_fixing_the_other_days_finds(problem, data):
+    """The window model (other days as constants) against a second formulation."""
+    model, shared, search = constructed(problem)
+    assume(shared.keys is not None)
+    n = len(problem.staff)
+    people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
+    days = data.draw(day_ranges(problem))
+    incumbent = _Incumbent(shared.keys, n)
+    status, new, after, before = search.sub_solve(people, incumbent, free_days=days, limit=20)
+    assert status is Status.OPTIMAL
+    whole = fixed_outside(build_model(problem, restriction=search.restriction(people, incumbent)),
+                          set(people), shared.keys, days)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(whole.cp) == cp_model.OPTIMAL
+    pinned = fixed_outside(build_model(problem, restriction=search.restriction(people, incumbent)),
+                           set(people), shared.keys, set())
+    assert solver.solve(pinned.cp) == cp_model.OPTIMAL
+    incumbent_value = solver.objective_value
+    assert solver.solve(whole.cp) == cp_model.OPTIMAL
+    # Same gain in both formulations: the window model drops only constants.
+    assert before - after == round(incumbent_value - solver.objective_value)
+    # Its roster keeps the other days, and the window model built nothing for them.
+    assert {k for k in new if k[1] not in days} == {k for k in shared.keys if k[0] in people and k[1] not in days}
+    window_model = build_model(problem, restriction=search.restriction(people, incumbent, window=(min(days), max(days) + 1)))
+    assert all(var is window_model.true for (i, day, k), var in window_model.x.items() if day not in days)
 
 
 def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
