@@ -228,9 +228,11 @@ class RosterModel:
         lits = [self.work[i][d] for d in days if self.work[i][d] is not None]
         if not lits:
             return False
-        if len(lits) == 1 or self.true in lits:
+        if any(lit is self.true for lit in lits):
             # A fixed worked day (outside a window) makes the weekend worked.
-            return self.true if self.true in lits else lits[0]
+            return self.true
+        if len(lits) == 1:
+            return lits[0]
         key = ("weekend", i, days[0])
         cache = self._cache
         if key not in cache:
