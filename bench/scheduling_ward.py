@@ -9,6 +9,7 @@ objective, bound and gap, and checks the roster with the independent validator.
 
     PYTHONPATH=. .venv/bin/python bench/scheduling_ward.py                 # 60 s, 2 workers
     PYTHONPATH=. .venv/bin/python bench/scheduling_ward.py --time-limit 20 --seeds 0 1 2
+    PYTHONPATH=. .venv/bin/python bench/scheduling_ward.py --no-tie-break   # without the fairness tie-break
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--strategy", default="auto", choices=["auto", "cpsat", "lns"])
+    parser.add_argument("--no-tie-break", action="store_true",
+                        help="switch off the fairness tie-break below the objective")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-ward-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'ward.sqlite'}", "SECRET_KEY": "bench",
@@ -59,7 +62,8 @@ def main() -> None:
               f"{'wall s':>7} valid")
         for seed in args.seeds:
             options = solver.SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=seed,
-                                          strategy=args.strategy, explain=False)
+                                          strategy=args.strategy, explain=False,
+                                          fairness_tie_break=not args.no_tie_break)
             result = solver.solve(problem, options)
             gap = None
             if result.objective is not None and result.bound is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from solver.domain import Assignment, Problem, Roster
-from solver.model import RosterModel, build_model
+from solver.model import RosterModel, add_fairness_tie_break, build_model
 from solver.result import PenaltyItem, Progress, Result, Status
 
 _STATUS = {
@@ -33,7 +33,8 @@ class SolveOptions:
     ``"auto"`` (LNS for problems with more than ``lns_threshold`` shift variables, or
     more than ``lns_threshold_minimums`` when some cover has a hard minimum).
     ``explain`` adds explanations of unmet requests (at most ``max_explained``) or of
-    infeasibility.
+    infeasibility.  ``fairness_tie_break`` lets a monolithic solve also minimise, below
+    the objective, how many people share the highest and lowest fairness loads.
     """
 
     time_limit_s: float = 30.0
@@ -48,6 +49,7 @@ class SolveOptions:
     max_explained: int = 50
     log_search: bool = False
     linearization_level: int | None = None
+    fairness_tie_break: bool = True
 
     def __post_init__(self) -> None:
         from solver.domain import ProblemError
@@ -87,6 +89,8 @@ def solve(
 
         outcome = run_lns(model, options, tracker, stop_event)
     else:
+        if options.fairness_tie_break:
+            add_fairness_tie_break(model)
         if options.warm_start is not None:
             add_hints(model, options.warm_start)
         outcome = run_cpsat(model, options, tracker, stop_event, options.time_limit_s)
@@ -146,15 +150,16 @@ class ProgressTracker:
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, tracker: ProgressTracker, offset: int, stop_event) -> None:
+    def __init__(self, tracker: ProgressTracker, model: RosterModel, stop_event) -> None:
         super().__init__()
         self.tracker = tracker
-        self.offset = offset
+        self.model = model
         self.stop_event = stop_event
 
     def on_solution_callback(self) -> None:
-        objective = round(self.objective_value) + self.offset
-        self.tracker.report(objective, self.best_objective_bound + self.offset)
+        model = self.model
+        self.tracker.report(model.objective_of(self.objective_value),
+                            model.bound_of(self.best_objective_bound))
         if self.stop_event is not None and self.stop_event.is_set():
             self.stop_search()
 
@@ -216,16 +221,18 @@ def run_cpsat(model: RosterModel, options: SolveOptions, tracker: ProgressTracke
     if stop_event is not None and stop_event.is_set():
         return Status.UNKNOWN, None, None
     solver = make_solver(options, time_limit_s)
-    callback = _Callback(tracker, 0, stop_event)
+    callback = _Callback(tracker, model, stop_event)
     with StopWatcher(solver, stop_event):
         code = solver.solve(model.cp, callback)
     status = _STATUS[code]
     if not status.has_roster:
         return status, None, None
     values = read_values(model, solver)
-    objective = round(solver.objective_value)
-    tracker.report(objective, solver.best_objective_bound)
-    bound = float(objective) if status is Status.OPTIMAL else solver.best_objective_bound
+    objective = model.objective_of(solver.objective_value)
+    bound = model.bound_of(solver.best_objective_bound)
+    tracker.report(objective, bound)
+    if status is Status.OPTIMAL:
+        bound = float(objective)
     return status, values, bound
 
 

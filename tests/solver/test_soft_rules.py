@@ -81,6 +81,24 @@ def test_fairness_ledger_carries_over():
     assert result.by_rule() == {FAIRNESS: 200}  # loads 4 + 2 and at most 4: two nights apart
 
 
+def test_fairness_tie_break_keeps_people_off_the_extremes():
+    # n0 is held at 3 + 1 nights (the top), n1 at 0 (the bottom): the spread is 400
+    # whatever n2-n4 work, as long as each stays within 0-4 nights.  Below the objective
+    # the tie-break keeps them off both extremes; without it nothing does.
+    nights_only = {"E": 0, "L": 0}
+    staff = (person("n0", max_shifts={**nights_only, "N": 1}, fairness_ledger={"nights": 3}),
+             person("n1", unavailable_days=set(range(1, 7))),
+             *(person(f"n{i}", max_shifts={**nights_only, "N": 4}) for i in (2, 3, 4)))
+    problem = ward(staff=staff, fairness=Fairness(nights_weight=1), locked=(Assignment("n0", 0, "N"), Assignment("n1", 0, "E")),
+                   rules=Rules(max_consecutive_shifts={"N": 7}))
+    result = solve_checked(problem)
+    assert result.status is Status.OPTIMAL and result.bound == result.objective == 400
+    nights = {p: sum(1 for d in range(7) if result.roster.shift_of(p, d) == "N") for p in ("n2", "n3", "n4")}
+    assert all(1 <= n <= 3 for n in nights.values()), nights
+    plain = solve_checked(problem, fairness_tie_break=False)
+    assert plain.status is Status.OPTIMAL and plain.objective == 400
+
+
 def test_personal_rules():
     rules = (PersonalRule(PersonalRuleKind.MAX_SHIFTS, 2, 5, "N"),
              PersonalRule(PersonalRuleKind.MAX_CONSECUTIVE_DAYS, 2, 3))
