@@ -16,7 +16,6 @@ can be explained by a small set of rules (see :mod:`solver.explain`).
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
