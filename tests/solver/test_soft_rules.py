@@ -89,7 +89,8 @@ def test_fairness_tie_break_keeps_people_off_the_extremes():
     staff = (person("n0", max_shifts={**nights_only, "N": 1}, fairness_ledger={"nights": 3}),
              person("n1", unavailable_days=set(range(1, 7))),
              *(person(f"n{i}", max_shifts={**nights_only, "N": 4}) for i in (2, 3, 4)))
-    problem = ward(staff=staff, fairness=Fairness(nights_weight=1), locked=(Assignment("n0", 0, "N"), Assignment("n1", 0, "E")),
+    problem = ward(staff=staff, fairness=Fairness(nights_weight=1),
+                   locked=(Assignment("n0", 0, "N"), Assignment("n1", 0, "E")),
                    rules=Rules(max_consecutive_shifts={"N": 7}))
     result = solve_checked(problem)
     assert result.status is Status.OPTIMAL and result.bound == result.objective == 400
