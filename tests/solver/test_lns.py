@@ -164,9 +164,10 @@ def test_construction_falls_back_to_any_feasible_roster(curtois_dir):
     assert check.is_valid and check.objective == shared.objective
 
 
-def run_handover(curtois_dir, bound_search, *, bound_share: float):
+def run_handover(curtois_dir, bound_search, *, bound_share: float, weak_after: float = 10.0):
     """Construct a roster of Curtois 5, set the bound to ``bound_share`` of it and watch
-    a stand-in bound search (``bound_search(shared)``) with a half-second stall."""
+    a stand-in bound search (``bound_search(shared)``) with a half-second stall, giving
+    up a bound below half the roster after ``weak_after`` seconds."""
     problem = read_instance(curtois_dir / "Instance5.txt")
     model, shared, search = make_search(problem)
     search.construct()
@@ -176,7 +177,7 @@ def run_handover(curtois_dir, bound_search, *, bound_share: float):
     bound_thread.start()
     options = SolveOptions(time_limit_s=4, workers=2, explain=False)
     handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
-    handover.stall = 0.5
+    handover.stall, handover.weak_after = 0.5, weak_after
     handover.start()
     handover.join(30)
     bound_thread.join(30)
@@ -216,6 +217,37 @@ def test_a_bound_search_still_solving_its_relaxation_is_kept(curtois_dir):
 
     *_, shared, handover, _ = run_handover(curtois_dir, silent_for_three_seconds, bound_share=0.4)
     assert not shared.bound_stop.is_set() and handover.search is None
+
+
+def test_a_bound_still_far_below_the_roster_late_in_the_run_is_given_up(curtois_dir):
+    """Below half the roster after ``weak_after`` (a quarter of the limit in a solve): the
+    relaxation has not arrived, and the worker goes to a second LNS thread."""
+    released = threading.Event()
+
+    def silent_for_three_seconds(shared) -> None:
+        shared.bound_stop.wait(3)
+        released.set()
+
+    problem, model, shared, handover, first = run_handover(
+        curtois_dir, silent_for_three_seconds, bound_share=0.4, weak_after=1.0)
+    assert shared.bound_stop.is_set() and released.is_set()
+    assert 1.0 <= handover.stopped_at < 3.0
+    assert handover.search is not None and handover.search.counts["sub_models"] > 0
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective and shared.objective <= first
+
+
+def test_the_weak_bound_deadline_is_a_quarter_of_the_time_limit(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance1.txt")
+    model, shared, _ = make_search(problem)
+    options = SolveOptions(time_limit_s=60, workers=2, explain=False)
+    handover = _Handover(model, options, shared, _Clock(options), threading.Thread(), 1)
+    assert handover.weak_after == 15.0
+    shared.offer(frozenset(), 1000)
+    shared.raise_bound(400)
+    assert not handover.due(handover.started + 14.0) and handover.due(handover.started + 15.5)
+    shared.raise_bound(600)  # arrived: now only a stall of max(10 s, 12 s) hands over
+    assert not handover.due(shared.bound_at + 11.0) and handover.due(shared.bound_at + 12.5)
 
 
 def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
