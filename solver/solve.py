@@ -92,7 +92,7 @@ def solve(
         if options.fairness_tie_break:
             add_fairness_tie_break(model)
         if options.warm_start is not None:
-            add_hints(model, options.warm_start)
+            add_hints(model, options.warm_start, complete=True)
         outcome = run_cpsat(model, options, tracker, stop_event, options.time_limit_s)
     status, values, bound = outcome
     result = make_result(model, status, values, bound, tracker, build_s, started,
@@ -243,12 +243,30 @@ def read_values(model: RosterModel, solver: cp_model.CpSolver) -> dict:
     return {key for key, flag in zip(keys, flags) if flag}
 
 
-def add_hints(model: RosterModel, roster: Roster) -> None:
-    """Hint every shift variable from ``roster`` (a warm start)."""
+def add_hints(model: RosterModel, roster: Roster, *, complete: bool = False) -> None:
+    """Hint every shift variable from ``roster`` (a warm start).
+
+    With ``complete``, and when the roster meets every hard rule of the model, every
+    other variable is hinted too, with its value at that roster: CP-SAT takes a complete
+    feasible hint as its first solution before it searches, while a partial one is only
+    followed in a first dive.
+    """
     chosen = roster_keys(model, roster)
     model.cp.clear_hints()
     for key, var in model.x.items():
         model.cp.add_hint(var, key in chosen)
+    if not complete:
+        return
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    if solver.solve(model.cp) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = list(solver.response_proto.solution)
+        model.cp.clear_hints()
+        hint = model.cp.proto.solution_hint
+        hint.vars.extend(range(len(solution)))
+        hint.values.extend(solution)
 
 
 def roster_keys(model: RosterModel, roster: Roster) -> set[tuple[int, int, int]]:

@@ -84,6 +84,30 @@ def test_warm_start_from_a_previous_roster(curtois_dir):
     assert again.progress[0].objective == 607  # the hint is the first roster found
 
 
+def test_a_valid_warm_start_is_hinted_in_every_variable_and_an_invalid_one_in_its_shifts(curtois_dir):
+    from solver.model import build_model
+    from solver.solve import add_hints, roster_keys
+
+    problem = read_instance(curtois_dir / "Instance2.txt")
+    first = solve(problem, SolveOptions(time_limit_s=10, workers=1, explain=False))
+    model = build_model(problem)
+    add_hints(model, first.roster, complete=True)
+    hint = model.cp.proto.solution_hint
+    assert sorted(hint.vars) == list(range(len(model.cp.proto.variables)))
+    hinted = dict(zip(hint.vars, hint.values))
+    chosen = roster_keys(model, first.roster)
+    assert all(hinted[var.index] == int(key in chosen) for key, var in model.x.items())
+    # One person working every day breaks their rules: no complete hint can be derived.
+    someone = problem.staff[0].id
+    code = problem.shift_types[0].code
+    broken = solver.Roster.of([(a.staff_id, a.day, a.shift) for a in first.roster if a.staff_id != someone]
+                              + [(someone, day, code) for day in problem.horizon.days])
+    assert not validate(problem, broken).is_valid
+    model = build_model(problem)
+    add_hints(model, broken, complete=True)
+    assert sorted(model.cp.proto.solution_hint.vars) == sorted(var.index for var in model.x.values())
+
+
 def test_deterministic_runs_repeat():
     problem = ward(num_days=14, staff=4,
                    cover=tuple(CoverRequirement(d, s, ideal=1, under_weight=3, over_weight=1)

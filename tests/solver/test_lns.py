@@ -95,6 +95,16 @@ def day_ranges(problem):
         lambda first: st.integers(first + 1, n).map(lambda end: set(range(first, end))))
 
 
+def drawn_step(problem, data, days_or_none=True):
+    """A constructed roster (skipped if none), and people and days to free, drawn by hypothesis."""
+    model, shared, search = constructed(problem)
+    assume(shared.keys is not None)
+    n = len(problem.staff)
+    people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
+    days = data.draw((st.none() | day_ranges(problem)) if days_or_none else day_ranges(problem))
+    return model, shared, search, people, days, _Incumbent(shared.keys, n)
+
+
 def fixed_outside(model, people, keys, days):
     """Whole-horizon model of ``people`` with every day outside ``days`` fixed to ``keys``."""
     for (i, day, k), var in model.x.items():
@@ -108,12 +118,7 @@ def fixed_outside(model, people, keys, days):
 @given(tiny_problems(), st.data())
 def test_a_window_sub_model_finds_what_fixing_the_other_days_finds(problem, data):
     """The window model (other days as constants) against a second formulation."""
-    model, shared, search = constructed(problem)
-    assume(shared.keys is not None)
-    n = len(problem.staff)
-    people = sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n)))
-    days = data.draw(day_ranges(problem))
-    incumbent = _Incumbent(shared.keys, n)
+    model, shared, search, people, days, incumbent = drawn_step(problem, data, days_or_none=False)
     status, new, after, before = search.sub_solve(people, incumbent, free_days=days, limit=20)
     assert status is Status.OPTIMAL
     whole = fixed_outside(build_model(problem, restriction=search.restriction(people, incumbent)),
@@ -132,6 +137,30 @@ def test_a_window_sub_model_finds_what_fixing_the_other_days_finds(problem, data
     assert {k for k in new if k[1] not in days} == {k for k in shared.keys if k[0] in people and k[1] not in days}
     window_model = build_model(problem, restriction=search.restriction(people, incumbent, window=(min(days), max(days) + 1)))
     assert all(var is window_model.true for (i, day, k), var in window_model.x.items() if day not in days)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(tiny_problems(), st.data())
+def test_a_sub_model_is_hinted_the_incumbent_in_every_variable(problem, data):
+    """Pricing leaves a complete hint (CP-SAT then starts from the incumbent at once)."""
+    model, shared, search, people, days, incumbent = drawn_step(problem, data)
+    window = (min(days), max(days) + 1) if days else None
+    sub = build_model(problem, restriction=search.restriction(people, incumbent, window=window))
+    before = search._price(sub, incumbent)
+    hint = sub.cp.proto.solution_hint
+    assert sorted(hint.vars) == list(range(len(sub.cp.proto.variables)))
+    # The hint is the incumbent: its shift variables say what the incumbent works, and
+    # the whole assignment is feasible at the price returned.
+    hinted = dict(zip(hint.vars, hint.values))
+    for (i, day, k), var in sub.x.items():
+        if var is not sub.true:
+            assert hinted[var.index] == int((i, day, k) in shared.keys)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    assert solver.solve(sub.cp) == cp_model.OPTIMAL
+    assert round(solver.objective_value) == before
 
 
 def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
