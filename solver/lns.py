@@ -48,7 +48,8 @@ from solver.model import Restriction, RosterModel, build_model
 from solver.result import Status
 from solver.solve import (
     _STATUS, ProgressTracker, SolveOptions, StopWatcher, add_hints, has_cover_minimums,
-    keys_to_roster, make_solver, penalty_items, read_values, roster_keys,
+    hint_everything, keys_to_roster, make_solver, penalty_items, read_values, roster_keys,
+    solve_at_hint,
 )
 from solver.validate import validate
 
@@ -496,30 +497,12 @@ class _Search:
         hint = sub.cp.proto.solution_hint
         hint.vars.extend(sub.x[key].index for key in keys)
         hint.values.extend(1 if of_person[i].get(day) == k else 0 for i, day, k in keys)
-        priced = self._evaluate(sub)
-        if priced is None:
-            return None
-        objective, solution = priced
-        sub.cp.clear_hints()
-        hint = sub.cp.proto.solution_hint
-        hint.vars.extend(range(len(solution)))
-        hint.values.extend(solution)
-        return objective
-
-    def _evaluate(self, sub: RosterModel) -> tuple[int, list[int]] | None:
-        """The sub-model's objective at its hint (every shift variable fixed to it).
-
-        Also returns the value of every variable of the sub-model there.
-        """
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 10
-        solver.parameters.fix_variables_to_their_hinted_value = True
-        code = solver.solve(sub.cp)
+        solver, feasible = solve_at_hint(sub.cp)
         self.clock.charge(solver)
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if not feasible:
             return None
-        return round(solver.objective_value), list(solver.response_proto.solution)
+        hint_everything(sub.cp, solver)
+        return round(solver.objective_value)
 
     # -- construction ------------------------------------------------------------------------
     def construct(self) -> bool:

@@ -247,26 +247,44 @@ def add_hints(model: RosterModel, roster: Roster, *, complete: bool = False) -> 
     """Hint every shift variable from ``roster`` (a warm start).
 
     With ``complete``, and when the roster meets every hard rule of the model, every
-    other variable is hinted too, with its value at that roster: CP-SAT takes a complete
-    feasible hint as its first solution before it searches, while a partial one is only
-    followed in a first dive.
+    other variable is hinted too, with its value at that roster (see
+    :func:`hint_everything`).
     """
     chosen = roster_keys(model, roster)
     model.cp.clear_hints()
     for key, var in model.x.items():
         model.cp.add_hint(var, key in chosen)
-    if not complete:
-        return
+    if complete:
+        solver, feasible = solve_at_hint(model.cp)
+        if feasible:
+            hint_everything(model.cp, solver)
+
+
+def solve_at_hint(cp: cp_model.CpModel) -> tuple[cp_model.CpSolver, bool]:
+    """Solve ``cp`` with every hinted variable fixed to its hint; whether that is feasible.
+
+    With the shift variables hinted, this prices a roster: the other variables take their
+    least-cost values there.
+    """
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10
     solver.parameters.fix_variables_to_their_hinted_value = True
-    if solver.solve(model.cp) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        solution = list(solver.response_proto.solution)
-        model.cp.clear_hints()
-        hint = model.cp.proto.solution_hint
-        hint.vars.extend(range(len(solution)))
-        hint.values.extend(solution)
+    code = solver.solve(cp)
+    return solver, code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def hint_everything(cp: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
+    """Replace the hint of ``cp`` by ``solver``'s solution, a value for every variable.
+
+    CP-SAT takes a complete feasible hint as its first solution when presolve ends,
+    while a partial hint is only followed in a first dive.
+    """
+    solution = list(solver.response_proto.solution)
+    cp.clear_hints()
+    hint = cp.proto.solution_hint
+    hint.vars.extend(range(len(solution)))
+    hint.values.extend(solution)
 
 
 def roster_keys(model: RosterModel, roster: Roster) -> set[tuple[int, int, int]]:
