@@ -250,14 +250,21 @@ def add_hints(model: RosterModel, roster: Roster, *, complete: bool = False) -> 
     other variable is hinted too, with its value at that roster (see
     :func:`hint_everything`).
     """
-    chosen = roster_keys(model, roster)
     model.cp.clear_hints()
-    for key, var in model.x.items():
-        model.cp.add_hint(var, key in chosen)
+    hint_shifts(model, roster_keys(model, roster))
     if complete:
         solver, feasible = solve_at_hint(model.cp)
         if feasible:
             hint_everything(model.cp, solver)
+
+
+def hint_shifts(model: RosterModel, chosen) -> None:
+    """Hint each shift variable (not those fixed to the ``true`` literal): 1 if its key is in ``chosen``."""
+    true = model.true
+    keys = [key for key, var in model.x.items() if var is not true]
+    hint = model.cp.proto.solution_hint
+    hint.vars.extend(model.x[key].index for key in keys)
+    hint.values.extend(int(key in chosen) for key in keys)
 
 
 def solve_at_hint(cp: cp_model.CpModel) -> tuple[cp_model.CpSolver, bool]:
