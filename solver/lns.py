@@ -10,8 +10,10 @@ Two threads share the machine's workers:
   step builds a small model of just those people -- everybody else is a constant, seen
   only through the cover they already give and their fairness loads (see
   :class:`solver.model.Restriction`) -- and, for a window, of just those days, so a step
-  costs milliseconds of model building and presolve, not a presolve of the whole ward.  Which people: random ones, people who
-  could fix a cover shortfall or excess, or people around a day window.  The number of
+  costs milliseconds of model building and presolve, not a presolve of the whole ward.
+  Which people: random ones, people who could fix a cover shortfall or excess, or people
+  around a day window; each step gets 0.3 s, except *deep* steps, which free twice as
+  many people over the whole horizon for 2 s (long horizons need them).  The number of
   people adapts per kind: it grows after sub-problems solved to optimality without gain
   and shrinks after ones that time out.
 
@@ -64,6 +66,10 @@ WEAK_BOUND_AFTER = 0.25
 # Sub-problems are small and many: skip the probing and symmetry detection of presolve
 # (Curtois 8 / 12, 20 s, one worker, two seeds: 1605 / 5350 on average against 1647 / 5502).
 SUB_PARAMETERS: dict = {"cp_model_probing_level": 0, "symmetry_level": 0}
+# Time limit of a "deep" step: more people over the whole horizon, which 0.3 s does not
+# solve (Curtois 17 from a 60-s roster: six people, 100 steps at 0.3 s, none optimal and
+# no gain; 30 steps at 2 s, half optimal, one of them a shortfall less).
+DEEP_LIMIT_S = 2.0
 
 
 class _Shared:
@@ -237,6 +243,7 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
         tracker.stats["bound_search_stopped_s"] = handover.stopped_at
         if handover.search is not None:
             tracker.stats["sub_models"] += handover.search.counts["sub_models"]
+            tracker.stats["by_kind"] = _add_tallies(search.by_kind, handover.search.by_kind)
     if len(model.x) > BOUND_SEARCH_LIMIT:
         tracker.items = search.penalty_items(shared.keys)
     return status, set(shared.keys), bound
@@ -356,7 +363,7 @@ class _Incumbent:
 class _Search:
     """The LNS thread: construction of a first roster and the improvement loop."""
 
-    KINDS = ("people", "window", "cover", "days")
+    KINDS = ("people", "window", "cover", "days", "deep")
 
     def __init__(self, model: RosterModel, options: SolveOptions, shared: _Shared, clock: _Clock,
                  workers: int) -> None:
@@ -375,10 +382,15 @@ class _Search:
         self.size = {"people": float(people), "window": float(max(4, 2 * people)),
                      "cover": float(max(4, 2 * people)),
                      # For "days" the size is a number of days, for everybody.
-                     "days": float(max(1, min(self.n_days, round(150 / self.n_staff))))}
+                     "days": float(max(1, min(self.n_days, round(150 / self.n_staff)))),
+                     "deep": float(min(self.n_staff, 2 * people))}
         self.credit = {kind: 1.0 for kind in self.KINDS}
         self.sub_limit = 0.3
+        # A deep step gets longer, within a thirtieth of the time limit.
+        self.limits = {kind: self.sub_limit for kind in self.KINDS}
+        self.limits["deep"] = max(self.sub_limit, min(DEEP_LIMIT_S, options.time_limit_s / 30))
         self.counts = {"sub_models": 0, "construct_s": 0.0}
+        self.by_kind = {kind: [0, 0, 0.0] for kind in self.KINDS}  # steps, gain, seconds
 
     # -- set-up ----------------------------------------------------------------------------
     def _able_by_slot(self) -> dict[tuple[int, int], list[int]]:
@@ -572,8 +584,15 @@ class _Search:
                 value = shared.objective
             kind = rng.choices(self.KINDS, weights=[self.credit[k] for k in self.KINDS])[0]
             people, days = self._neighbourhood(kind, inc)
-            status, new, after, before = self.sub_solve(people, inc, free_days=days)
+            started = time.perf_counter()
+            status, new, after, before = self.sub_solve(people, inc, free_days=days,
+                                                        limit=self.limits[kind])
             shared.stats["lns_iterations"] += 1
+            tally = self.by_kind[kind]
+            tally[0] += 1
+            tally[2] += time.perf_counter() - started
+            if new is not None and before is not None and after < before:
+                tally[1] += before - after
             size = self.size[kind]
             if _DEBUG:
                 print(f"lns {kind:6} people={len(people)} days={len(days) if days else 'all'} "
@@ -597,7 +616,7 @@ class _Search:
         """The people to free, and the days (None: the whole horizon)."""
         rng, n_staff, n_days = self.rng, self.n_staff, self.n_days
         count = max(1, min(n_staff, round(self.size[kind])))
-        if kind == "people":
+        if kind in ("people", "deep"):
             return rng.sample(range(n_staff), count), None
         if kind == "days":
             width = max(1, min(n_days, round(self.size[kind])))
@@ -656,4 +675,10 @@ class _Search:
         return tuple(items)
 
     def stats(self) -> dict:
-        return dict(self.counts)
+        return {**self.counts, "by_kind": _add_tallies(self.by_kind)}
+
+
+def _add_tallies(*tallies: dict) -> dict:
+    """Steps, gain and seconds per neighbourhood kind, summed over LNS threads."""
+    return {kind: [sum(t[kind][0] for t in tallies), sum(t[kind][1] for t in tallies),
+                   round(sum(t[kind][2] for t in tallies), 1)] for kind in tallies[0]}

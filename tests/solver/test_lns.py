@@ -287,3 +287,29 @@ def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
 
     *_, shared, handover, _ = run_handover(curtois_dir, finds_rosters_for_two_seconds, bound_share=0.6)
     assert not shared.bound_stop.is_set() and handover.search is None
+
+
+def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance5.txt")
+    model, shared, search = make_search(problem)
+    search.construct()
+    steps = []
+
+    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True):
+        steps.append((len(people), free_days, limit))
+        if len(steps) == 200:
+            shared.done.set()
+        return Status.UNKNOWN, None, None, None
+
+    search.sub_solve = record
+    search.improve()
+    deep_limit = min(2.0, OPTIONS.time_limit_s / 30)
+    deep = [step for step in steps if step[2] == deep_limit]
+    assert deep and all(days is None for _, days, _ in deep)
+    assert all(limit in (search.sub_limit, deep_limit) for *_, limit in steps)
+    # The first deep step frees twice the people of the first whole-horizon "people" step.
+    people_steps = [n for n, days, limit in steps if days is None and limit == search.sub_limit]
+    assert deep[0][0] == 2 * people_steps[0]
+    # A short run gives a deep step at most a thirtieth of its time limit.
+    short = SolveOptions(time_limit_s=15, workers=1, explain=False)
+    assert _Search(model, short, shared, _Clock(short), 1).limits["deep"] == 0.5
