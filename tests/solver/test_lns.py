@@ -21,6 +21,7 @@ from solver.formats.curtois import read_instance
 from solver.lns import _Clock, _Handover, _Incumbent, _Search, _Shared
 from solver.model import build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
+from tests.solver.helpers import ward
 from tests.solver.test_properties import tiny_problems
 
 OPTIONS = SolveOptions(time_limit_s=30, workers=1, explain=False)
@@ -289,10 +290,10 @@ def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
     assert not shared.bound_stop.is_set() and handover.search is None
 
 
-def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer(curtois_dir):
-    problem = read_instance(curtois_dir / "Instance5.txt")
+def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer():
+    problem = ward(num_days=28, staff=16)
     model, shared, search = make_search(problem)
-    search.construct()
+    shared.offer(frozenset(), 0)  # nobody working breaks no rule of this ward
     steps = []
 
     def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True):
