@@ -591,8 +591,6 @@ class _Search:
             tally = self.by_kind[kind]
             tally[0] += 1
             tally[2] += time.perf_counter() - started
-            if new is not None and before is not None and after < before:
-                tally[1] += before - after
             size = self.size[kind]
             if _DEBUG:
                 print(f"lns {kind:6} people={len(people)} days={len(days) if days else 'all'} "
@@ -603,6 +601,7 @@ class _Search:
                 keys = others | new
                 if after < before:
                     self.credit[kind] += 1.0
+                    tally[1] += before - after
                     shared.stats["lns_improvements"] += 1
                 shared.offer(keys, value - (before - after), equal=True)
             top = float(self.n_days if kind == "days" else self.n_staff)
