@@ -23,7 +23,7 @@ COLUMNS = ["instance", "status", "objective", "bound", "build_s", "first_solutio
 
 
 def _solve_one(path: str, out_dir: str, time_limit: float, workers: int, seed: int,
-               strategy: str, queue) -> None:
+               strategy: str, bound: str, queue) -> None:
     import resource
 
     from solver.domain import ProblemError
@@ -34,7 +34,7 @@ def _solve_one(path: str, out_dir: str, time_limit: float, workers: int, seed: i
     try:
         problem = read_instance(path)
         options = SolveOptions(time_limit_s=time_limit, workers=workers, seed=seed,
-                               strategy=strategy, explain=False)
+                               strategy=strategy, bound=bound, explain=False)
         result = solve(problem, options)
     except ProblemError as error:
         queue.put({"error": str(error)})
@@ -77,7 +77,8 @@ def run_instance(path: Path, args) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_solve_one, args=(
-        str(path), str(args.out), args.time_limit, args.workers, args.seed, args.strategy, queue))
+        str(path), str(args.out), args.time_limit, args.workers, args.seed, args.strategy, args.bound,
+        queue))
     child.start()
     while True:
         try:
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategy", choices=("auto", "cpsat", "lns"), default="auto")
+    parser.add_argument("--bound", choices=("colgen", "lp"), default="colgen",
+                        help="how the LNS's bound thread works (column generation or CP-SAT's LP)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--best-known", type=Path, default=None)
     args = parser.parse_args(argv)

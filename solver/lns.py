@@ -2,9 +2,10 @@
 
 Two threads share the machine's workers:
 
-* a *bound* thread runs CP-SAT on the whole model with the full LP relaxation
-  (linearization level 2), which raises the lower bound far faster than the default;
-  its rosters also count;
+* a *bound* thread runs column generation (:mod:`solver.colgen`): the relaxation over
+  each person's whole rosters, far tighter than the compact model's, then a dive for a
+  roster; or, with ``bound="lp"``, CP-SAT on the whole model with the full LP relaxation
+  (linearization level 2), whose rosters also count;
 * the *LNS* thread keeps an incumbent roster and repeatedly re-optimises a few people
   (over the whole horizon, or over a window of days with their other days fixed).  Each
   step builds a small model of just those people -- everybody else is a constant, seen
@@ -24,10 +25,13 @@ a roster when one exists, and fast even for a year-long horizon where a monolith
 finds none.  With hard cover minimums the first roster comes from CP-SAT on the whole
 model.
 
-When the bound has reached half the incumbent's objective and then neither rises nor
-brings a better roster for 20 % of the time limit (at least 10 s), or when it is still
-below half after a quarter of the time limit, the bound search stops and a second LNS
-thread, with its own seed, takes its workers; both improve the same incumbent.
+Column generation ends by itself: after its dive, or when its root has not converged
+within 60 % of the time limit (or would not, at the pace of its first iterations).  The
+LP bound search stops when the bound has reached half the incumbent's objective and
+then neither rises nor brings a better roster for 20 % of the time limit (at least
+10 s), or when it is still below half after a quarter of the time limit.  Either way a
+second LNS thread, with its own seed, then takes its workers; both improve the same
+incumbent.
 
 The threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
 bound.  In deterministic mode (one worker) the LNS counts CP-SAT's deterministic time
@@ -70,6 +74,11 @@ SUB_PARAMETERS: dict = {"cp_model_probing_level": 0, "symmetry_level": 0}
 # solve (Curtois 17 from a 60-s roster: six people, 100 steps at 0.3 s, none optimal and
 # no gain; 30 steps at 2 s, half optimal, one of them a shortfall less).
 DEEP_LIMIT_S = 2.0
+# Column generation's share of the time limit to converge at the root; when it has not
+# by then, its worker goes to a second LNS thread (the bound found so far stands).
+COLGEN_ROOT_SHARE = 0.6
+# Root iterations a dive takes per person (see _column_generation).
+DIVE_PACE = 1.5
 
 
 class _Shared:
@@ -276,6 +285,70 @@ def _first_solution(model, options, shared, clock, workers, final=False):
 
 
 def _bound_search(model, options, shared, clock, workers):
+    """The bound thread: column generation and a dive, or whole-model CP-SAT's LP bound."""
+    if options.bound == "colgen":
+        _column_generation(model, options, shared, clock, workers)
+    else:
+        _lp_bound_search(model, options, shared, clock, workers)
+
+
+def _column_generation(model, options, shared, clock, workers):
+    """The set-partitioning relaxation's bound, then a roster by diving (see solver.colgen).
+
+    The master starts from the incumbent's columns and takes in each new incumbent's.
+    """
+    from solver.colgen import ColumnGeneration
+
+    stop = _Stop(shared, shared.bound_stop)
+    started = time.perf_counter()
+    cg = ColumnGeneration(model, should_stop=stop.is_set, remaining=clock.remaining,
+                          workers=workers, seed=options.seed + 17)
+    version = -1
+
+    def take_incumbent() -> None:
+        nonlocal version
+        with shared.lock:
+            keys, version_now = shared.keys, shared.version
+        if keys is not None and version_now != version:
+            version = version_now
+            cg.add_roster(keys)
+
+    def raise_bound(bound: int) -> None:
+        # Every weight is at least 0, so is every objective: early Lagrangian bounds below
+        # 0 say nothing.
+        shared.raise_bound(max(0, bound))
+
+    take_incumbent()
+    converged = cg.run_root(raise_bound, before_each=take_incumbent,
+                            deadline=started + COLGEN_ROOT_SHARE * options.time_limit_s)
+    root_s = time.perf_counter() - started
+    shared.stats["colgen_root_s"] = round(root_s, 2)
+    shared.stats["colgen_iterations"] = cg.iterations
+    shared.stats["colgen_columns"] = cg.columns
+    shared.stats["colgen_gave_up"] = cg.gave_up
+    if not converged:
+        return
+    # A dive re-prices everybody a few times per person fixed: about 1.3-2.1 root
+    # iterations per person on Curtois 8, 14 and 17.  One that cannot end in time is
+    # not started; the worker goes to a second LNS thread instead.
+    if clock.remaining() < DIVE_PACE * cg.n * root_s / max(1, cg.iterations):
+        shared.stats["colgen_dive_skipped"] = True
+        return
+    keys = cg.dive()
+    shared.stats["colgen_dive_s"] = round(time.perf_counter() - started, 2)
+    if keys is None:
+        return
+    check = validate(model.problem, keys_to_roster(model, keys))
+    if check.is_valid:
+        shared.stats["colgen_dive_objective"] = check.objective
+        if shared.offer(keys, check.objective):
+            shared.whole_at = time.perf_counter()
+            if _DEBUG:
+                print(f"dive roster {check.objective} at {time.perf_counter() - started:.1f}s",
+                      flush=True)
+
+
+def _lp_bound_search(model, options, shared, clock, workers):
     """Whole-model CP-SAT aimed at the lower bound (full LP relaxation)."""
     solver = make_solver(options, max(clock.remaining(), 0.1), workers=workers,
                          seed=options.seed + 17)
@@ -329,13 +402,17 @@ class _Handover(threading.Thread):
         shared = self.shared
         if shared.keys is None or self.clock.remaining() <= 1.0:
             return False
+        if self.options.bound == "colgen":
+            # Column generation stops by itself (converged and dived, or out of its share).
+            return not self.bound_thread.is_alive()
         if shared.bound < 0.5 * shared.objective:
             return now - self.started > self.weak_after
         return now - max(shared.bound_at, shared.whole_at, self.started) > self.stall
 
     def run(self) -> None:
         shared = self.shared
-        while not shared.should_stop() and self.bound_thread.is_alive():
+        while not shared.should_stop() and (self.bound_thread.is_alive()
+                                            or self.options.bound == "colgen"):
             now = time.perf_counter()
             if self.due(now):
                 shared.bound_stop.set()

@@ -35,6 +35,8 @@ class SolveOptions:
     ``explain`` adds explanations of unmet requests (at most ``max_explained``) or of
     infeasibility.  ``fairness_tie_break`` lets a monolithic solve also minimise, below
     the objective, how many people share the highest and lowest fairness loads.
+    ``bound`` is how our LNS's bound thread works: ``"colgen"`` (column generation and a
+    dive, :mod:`solver.colgen`) or ``"lp"`` (whole-model CP-SAT with its full LP).
     """
 
     time_limit_s: float = 30.0
@@ -50,6 +52,7 @@ class SolveOptions:
     log_search: bool = False
     linearization_level: int | None = None
     fairness_tie_break: bool = True
+    bound: str = "colgen"
 
     def __post_init__(self) -> None:
         from solver.domain import ProblemError
@@ -58,6 +61,8 @@ class SolveOptions:
             raise ProblemError(f"options.time_limit_s: must be positive, got {self.time_limit_s}")
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ProblemError(f"options.workers: must be a positive integer, got {self.workers!r}")
+        if self.bound not in ("colgen", "lp"):
+            raise ProblemError(f"options.bound: must be colgen or lp, got {self.bound!r}")
         if self.strategy not in ("auto", "cpsat", "lns"):
             raise ProblemError(f"options.strategy: must be auto, cpsat or lns, got {self.strategy!r}")
 

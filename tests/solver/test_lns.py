@@ -194,10 +194,12 @@ def test_construction_falls_back_to_any_feasible_roster(curtois_dir):
     assert check.is_valid and check.objective == shared.objective
 
 
-def run_handover(curtois_dir, bound_search, *, bound_share: float, weak_after: float = 10.0):
+def run_handover(curtois_dir, bound_search, *, bound_share: float, weak_after: float = 10.0,
+                 bound: str = "lp"):
     """Construct a roster of Curtois 5, set the bound to ``bound_share`` of it and watch
     a stand-in bound search (``bound_search(shared)``) with a half-second stall, giving
-    up a bound below half the roster after ``weak_after`` seconds."""
+    up a bound below half the roster after ``weak_after`` seconds (CP-SAT's LP bound
+    search; with ``bound="colgen"``, column generation, which ends by itself)."""
     problem = read_instance(curtois_dir / "Instance5.txt")
     model, shared, search = make_search(problem)
     search.construct()
@@ -205,7 +207,7 @@ def run_handover(curtois_dir, bound_search, *, bound_share: float, weak_after: f
     shared.raise_bound(int(first * bound_share))
     bound_thread = threading.Thread(target=bound_search, args=(shared,))
     bound_thread.start()
-    options = SolveOptions(time_limit_s=4, workers=2, explain=False)
+    options = SolveOptions(time_limit_s=4, workers=2, explain=False, bound=bound)
     handover = _Handover(model, options, shared, _Clock(options), bound_thread, 1)
     handover.stall, handover.weak_after = 0.5, weak_after
     handover.start()
@@ -270,7 +272,7 @@ def test_a_bound_still_far_below_the_roster_late_in_the_run_is_given_up(curtois_
 def test_the_weak_bound_deadline_is_a_quarter_of_the_time_limit(curtois_dir):
     problem = read_instance(curtois_dir / "Instance1.txt")
     model, shared, _ = make_search(problem)
-    options = SolveOptions(time_limit_s=60, workers=2, explain=False)
+    options = SolveOptions(time_limit_s=60, workers=2, explain=False, bound="lp")
     handover = _Handover(model, options, shared, _Clock(options), threading.Thread(), 1)
     assert handover.weak_after == 15.0
     shared.offer(frozenset(), 1000)
@@ -288,6 +290,24 @@ def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
 
     *_, shared, handover, _ = run_handover(curtois_dir, finds_rosters_for_two_seconds, bound_share=0.6)
     assert not shared.bound_stop.is_set() and handover.search is None
+
+
+def test_column_generation_keeps_its_worker_until_it_ends_then_a_second_lns_takes_it(curtois_dir):
+    """Column generation is neither a stall nor weak while it runs: its thread decides
+    when it is done (converged and dived, or out of its share of the time)."""
+    ended = threading.Event()
+
+    def silent_then_done(shared) -> None:
+        time.sleep(2.0)  # far below half the roster, no rise: an LP search would be given up
+        ended.set()
+
+    problem, model, shared, handover, first = run_handover(
+        curtois_dir, silent_then_done, bound_share=0.1, weak_after=0.5, bound="colgen")
+    assert ended.is_set()
+    assert handover.stopped_at is not None and handover.stopped_at >= 1.9
+    assert handover.search is not None and handover.search.counts["sub_models"] > 0
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective and shared.objective <= first
 
 
 def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer():

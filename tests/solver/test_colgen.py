@@ -1,0 +1,180 @@
+"""Column generation: its bound never passes the optimum, its columns and dive are sound."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from solver import (
+    CoverRequirement, Fairness, ProblemError, Request, RequestKind, SolveOptions, Status,
+    solve, validate,
+)
+from solver import colgen
+from solver.colgen import ColumnGeneration
+from solver.model import build_model
+from solver.solve import keys_to_roster
+
+from .helpers import CURTOIS, solve_checked, ward
+from .test_properties import exhaustive_optimum, tiny_problems
+
+
+def column_generation(problem, seconds: float = 20.0) -> ColumnGeneration:
+    deadline = time.perf_counter() + seconds
+    return ColumnGeneration(build_model(problem), should_stop=lambda: False,
+                            remaining=lambda: deadline - time.perf_counter())
+
+
+def person_cost(problem, staff_id: str, roster) -> int:
+    """What the validator charges one person for a roster, fairness and cover aside."""
+    return validate(problem, roster).by_staff().get(staff_id, 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True)
+@given(tiny_problems())
+def test_bound_never_passes_the_exhaustive_optimum_and_columns_cost_what_the_validator_says(problem):
+    expected = exhaustive_optimum(problem)
+    cg = column_generation(problem)
+    bounds: list[int] = []
+    converged = cg.run_root(bounds.append)
+    if expected is None:
+        return
+    assert converged
+    assert all(bound <= expected for bound in bounds)
+    # Each column's cost in the master is the validator's cost of that person's roster.
+    for i, pool in enumerate(cg.pool):
+        staff_id = problem.staff[i].id
+        for column, var in pool.items():
+            roster = keys_to_roster(cg.model, {(i, day, k) for day, k in column})
+            assert cg.objective.GetCoefficient(var) == person_cost(problem, staff_id, roster)
+    keys = cg.dive()
+    assert keys is not None
+    check = validate(problem, keys_to_roster(cg.model, keys))
+    if check.is_valid:
+        assert check.objective >= expected
+
+
+def busy_ward(**changes):
+    """A week, five nurses, cover with ideals and minimums, requests and fairness."""
+    problem = ward(num_days=5, staff=4)
+    cover = tuple(
+        CoverRequirement(day, code, minimum=1 if code != "L" else 0, ideal=2 if code == "E" else 1,
+                         under_weight=10, over_weight=3)
+        for day in range(5) for code in ("E", "L", "N"))
+    requests = (Request("n0", 2, None, 5, RequestKind.OFF), Request("n1", 3, "N", 4, RequestKind.ON),
+                Request("n2", 4, "E", 3, RequestKind.ON))
+    problem = replace(problem, cover=cover, requests=requests,
+                      fairness=Fairness(nights_weight=1, weekends_weight=2),
+                      staff=tuple(replace(p, max_minutes=4 * 480, min_minutes=2 * 480,
+                                          max_consecutive_days=4) for p in problem.staff))
+    return replace(problem, **changes)
+
+
+def test_bound_is_below_the_proven_optimum_and_the_dive_gives_a_valid_roster():
+    # Without fairness spreads, which keep CP-SAT from proving even this ward optimal
+    # (the property test above covers them against exhaustive search).
+    problem = busy_ward(fairness=Fairness())
+    optimum = solve_checked(problem, time_limit_s=60.0)
+    assert optimum.status is Status.OPTIMAL
+    cg = column_generation(problem, 60.0)
+    bounds: list[int] = []
+    assert cg.run_root(bounds.append)
+    assert bounds and max(bounds) <= optimum.objective
+    # Far tighter than nothing: the relaxation prices each person's real rosters.
+    assert max(bounds) > 0
+    keys = cg.dive()
+    check = validate(problem, keys_to_roster(cg.model, keys))
+    assert check.is_valid, check.violations
+    assert check.objective >= optimum.objective
+
+
+def test_incumbent_roster_joins_the_master_as_columns():
+    problem = busy_ward()
+    result = solve_checked(problem, time_limit_s=5.0)
+    cg = column_generation(problem)
+    keys = {(i, a.day, k) for a in result.roster.assignments
+            for i in [next(j for j, p in enumerate(problem.staff) if p.id == a.staff_id)]
+            for k in [next(j for j, s in enumerate(problem.shift_types) if s.code == a.shift)]}
+    cg.add_roster(keys)
+    assert all(len(pool) == 1 for pool in cg.pool)
+    # The master over those columns alone prices the roster at its objective.
+    assert cg.solve_master()
+    assert round(cg.objective.Value()) <= result.objective
+
+
+def soft_ward():
+    """Four weeks, ten nurses, soft cover only (no hard minimum), fairness spreads."""
+    problem = ward(num_days=28, staff=10)
+    cover = tuple(CoverRequirement(day, code, ideal=2 if code == "E" else 1, under_weight=10,
+                                   over_weight=3)
+                  for day in range(28) for code in ("E", "L", "N"))
+    staff = tuple(replace(p, max_minutes=18 * 480, min_minutes=12 * 480, max_consecutive_days=5)
+                  for p in problem.staff)
+    return replace(problem, cover=cover, staff=staff,
+                   fairness=Fairness(nights_weight=1, weekends_weight=2))
+
+
+def test_lns_with_column_generation_reports_its_bound_and_a_valid_roster():
+    problem = soft_ward()
+    result = solve(problem, SolveOptions(time_limit_s=20, workers=2, strategy="lns",
+                                         explain=False))
+    assert result.roster is not None
+    check = validate(problem, result.roster)
+    assert check.is_valid and check.objective == result.objective
+    assert result.stats["colgen_iterations"] > 0
+    assert result.bound is not None and result.bound <= result.objective
+
+
+def test_unknown_bound_method_is_refused():
+    with pytest.raises(ProblemError, match="options.bound"):
+        SolveOptions(bound="magic")
+
+
+@pytest.mark.skipif(not (CURTOIS / "Instance1.txt").exists(), reason="benchmark files not present")
+def test_instance1_bound_is_below_its_optimum_and_the_dive_is_valid():
+    from solver.formats.curtois import read_instance
+
+    problem = read_instance(CURTOIS / "Instance1.txt")
+    cg = column_generation(problem, 60.0)
+    bounds: list[int] = []
+    assert cg.run_root(bounds.append)
+    assert 500 <= max(bounds) <= 607
+    check = validate(problem, keys_to_roster(cg.model, cg.dive()))
+    assert check.is_valid and check.objective >= 607
+
+
+def test_smoothed_and_plain_column_generation_reach_the_same_relaxation(monkeypatch):
+    problem = soft_ward()
+    values = []
+    for smoothing in (0.0, 0.5):
+        monkeypatch.setattr(colgen, "SMOOTHING", smoothing)
+        cg = column_generation(problem, 60.0)
+        bounds: list[int] = []
+        assert cg.run_root(bounds.append)
+        assert cg.solve_master()
+        values.append(cg.objective.Value())
+        # At convergence the bound is the relaxation's value, rounded up (less the
+        # allowance for rounding the duals to integers).
+        assert values[-1] - 1 <= max(bounds) <= math.ceil(values[-1])
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+def test_a_root_too_slow_to_converge_in_its_time_gives_up(monkeypatch):
+    problem = soft_ward()
+    # At this pace even seeding the master takes longer than an iteration may.
+    monkeypatch.setattr(colgen, "EXPECTED_ITERATIONS", 10**6)
+    cg = column_generation(problem, 60.0)
+    started = time.perf_counter()
+    assert not cg.run_root(lambda bound: None, deadline=started + 30.0)
+    assert cg.gave_up and cg.iterations == 0
+    assert time.perf_counter() - started < 5.0
+    # With room for 25 iterations at its pace, it converges.
+    monkeypatch.setattr(colgen, "EXPECTED_ITERATIONS", 25)
+    cg = column_generation(problem, 60.0)
+    started = time.perf_counter()
+    assert cg.run_root(lambda bound: None, deadline=started + 30.0)
+    assert not cg.gave_up and cg.converged
