@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 
 from solver import result as names
 from solver.model import Restriction, RosterModel, build_model, fairness_count, fairness_scale
+from solver.solve import hint_shifts, solve_at_hint
 
 Column = frozenset  # of (day, k)
 # Dual prices enter CP-SAT's integer objective multiplied by this; the rounding error is
@@ -93,15 +94,10 @@ class _Person:
         cp = self.model.cp
         cp.minimize(self.own)
         cp.clear_hints()
-        for (day, k), var in zip(self.keys, self.vars):
-            cp.add_hint(var, (day, k) in chosen)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 10
-        solver.parameters.fix_variables_to_their_hinted_value = True
-        code = solver.solve(cp)
+        hint_shifts(self.model, {(self.i, day, k) for day, k in chosen})
+        solver, feasible = solve_at_hint(cp)
         cp.clear_hints()
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if not feasible:
             return None
         return round(solver.objective_value), {t: solver.value(c) for t, c in self.counts.items()}
 
