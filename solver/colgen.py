@@ -1,4 +1,4 @@
-"""Column generation: a lower bound from each person's possible rosters, and a dive.
+"""Column generation: a lower bound from each person's possible rosters, and its support.
 
 Every hard rule but the cover minimums concerns one person, and every soft rule but
 cover and the fairness spreads is one person's cost.  So the problem is to choose one
@@ -19,9 +19,9 @@ so pricing uses the LP's duals smoothed towards those of the best bound so far
 (Wentges), and it takes each pricing problem's CP-SAT bound, so it stays valid when
 one of them times out.
 
-A *dive* then turns the relaxation into a roster: fix the person whose column has the
-largest weight (and everybody whose column has weight 1), re-price the others a few
-times, repeat until everybody is fixed.
+The LP's solution then guides the search for rosters: :meth:`ColumnGeneration.support`
+gives, per person, the shifts their columns with a weight above 0 hold, and the LNS
+(``solver.lns._support_search``) searches the whole model limited to them.
 """
 
 from __future__ import annotations
@@ -54,10 +54,12 @@ PRICING_PARAMETERS = {"linearization_level": 2, "cp_model_probing_level": 0, "sy
 COLUMNS_PER_PRICING = 3
 # Weight of the stabilisation centre in the duals priced (0: plain column generation).
 SMOOTHING = 0.5
-# Iterations the root usually needs (Curtois 8-17: 20-35 with smoothing); see run_root.
-EXPECTED_ITERATIONS = 25
-# Re-pricing rounds after each fixing step of a dive.
-DIVE_ROUNDS = 5
+# Iterations a root must have room for at its pace, or it is given up (see run_root).
+# Curtois 8-17 need 20-35 with smoothing; a root stopped at its deadline a few short of
+# converging still guides the support search (8 at 60 s, seeds 0 and 1: 1,511 and 1,552
+# with 20 here, against 1,738 and 1,665 with 25, which gave the root up; 10: proven
+# optimal at 30 s against 4,647 at 60 s).
+EXPECTED_ITERATIONS = 20
 
 
 class _Person:
@@ -120,7 +122,7 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
 
 class ColumnGeneration:
-    """The master LP over a growing pool of columns, its pricing, bound and dive."""
+    """The master LP over a growing pool of columns, its pricing, bound and support."""
 
     def __init__(self, model: RosterModel, *, should_stop: Callable[[], bool],
                  remaining: Callable[[], float], workers: int = 1, seed: int = 0) -> None:
@@ -133,7 +135,6 @@ class ColumnGeneration:
         offsets = tuple(max(need.minimum, need.ideal or 0) + 1 for need in problem.cover)
         self.people = [_Person(problem, i, offsets, self.terms) for i in range(self.n)]
         self.pool: list[dict[Column, pywraplp.Variable]] = [{} for _ in range(self.n)]
-        self.fixed: dict[int, Column] = {}
         self.iterations = 0
         self.converged = False
         self.gave_up = False
@@ -214,8 +215,6 @@ class ColumnGeneration:
         if column in pool:
             return False
         var = self.lp.NumVar(0, 1, "")
-        if i in self.fixed:
-            var.SetUb(0)
         self.objective.SetCoefficient(var, cost)
         self.convexity[i].SetCoefficient(var, 1)
         p = self.people[i]
@@ -323,23 +322,21 @@ class ColumnGeneration:
         between iterations; when the smoothed duals find no column that the LP's own
         duals price below zero, the round is repeated at the LP's duals.  The bound is
         the Lagrangian bound at the duals priced; it is None when someone's pricing gave
-        none (a timeout without a solution), or while a dive has people fixed.  None
-        overall when the LP fails.
+        none (a timeout without a solution).  None overall when the LP fails.
         """
         if not self.solve_master():
             return None
         value = self.objective.Value()
         y_lp = self._duals()
         pis = [row.dual_value() for row in self.convexity]
-        free = [p for p in self.people if p.i not in self.fixed]
-        smooth = self.center is not None and not self.fixed and SMOOTHING > 0
+        smooth = self.center is not None and SMOOTHING > 0
         y = ([SMOOTHING * c + (1 - SMOOTHING) * d for c, d in zip(self.center, y_lp)]
              if smooth else y_lp)
         while True:
-            priced = self._price_all(free, y)
+            priced = self._price_all(self.people, y)
             bound: float | None = sum(d * rhs for d, (_, rhs) in zip(y, self.flat))
             added = 0
-            for p, (columns, low) in zip(free, priced):
+            for p, (columns, low) in zip(self.people, priced):
                 if low is None or bound is None:
                     bound = None
                 else:
@@ -355,14 +352,12 @@ class ColumnGeneration:
                     reduced = cost - self._column_value(p, y_lp, column, counts) - pis[p.i]
                     if reduced < -1e-6:
                         added += self.add_column(p.i, column, cost, counts)
-            if bound is not None and not self.fixed and bound > self.best_bound:
+            if bound is not None and bound > self.best_bound:
                 self.best_bound, self.center = bound, y
             if added or y is y_lp:
                 break
             y = y_lp
         self.iterations += 1
-        if self.fixed:
-            bound = None
         return value, bound, added
 
     def lower_bound(self, bound: float) -> int:
@@ -425,33 +420,19 @@ class ColumnGeneration:
                         self.add_column(p.i, column, *priced)
         return True
 
-    def dive(self) -> set | None:
-        """Fix columns one person at a time, re-pricing between; the roster's keys or None."""
-        while len(self.fixed) < self.n:
-            if self.should_stop() or self.remaining() <= 0 or not self.solve_master():
-                return None
-            weights = [(var.solution_value(), i, column) for i in range(self.n)
-                       if i not in self.fixed for column, var in self.pool[i].items()]
-            weights.sort(key=lambda item: -item[0])
-            # Fixing more people per step saves time but costs: Curtois 8 from the same
-            # root, one person per step 1,317, a tenth of the free people 1,509.
-            self._fix(weights[0][1], weights[0][2])
-            for weight, i, column in weights[1:]:
-                if weight > 0.999 and i not in self.fixed:
-                    self._fix(i, column)
-            for _ in range(DIVE_ROUNDS):
-                if len(self.fixed) == self.n or self.should_stop() or self.remaining() <= 0:
-                    break
-                step = self.iterate()
-                if step is None or not step[2]:
-                    break
-        return {(i, day, k) for i, column in self.fixed.items() for day, k in column}
-
-    def _fix(self, i: int, column: Column) -> None:
-        self.fixed[i] = column
-        for other, var in self.pool[i].items():
-            var.SetUb(1 if other == column else 0)
-            var.SetLb(1 if other == column else 0)
+    def support(self) -> tuple[list[set], list[Column]] | None:
+        """What the master's solution uses: per person, the shifts of their columns with a
+        weight above 0, and their heaviest column (None when the LP fails)."""
+        if not self.solve_master():
+            return None
+        shifts: list[set] = []
+        heaviest: list[Column] = []
+        for pool in self.pool:
+            weighted = sorted(((var.solution_value(), column) for column, var in pool.items()),
+                              key=lambda item: -item[0])
+            shifts.append(set().union(*(column for weight, column in weighted if weight > 1e-6)))
+            heaviest.append(weighted[0][1] if weighted else frozenset())
+        return shifts, heaviest
 
     @property
     def columns(self) -> int:

@@ -35,8 +35,9 @@ class SolveOptions:
     ``explain`` adds explanations of unmet requests (at most ``max_explained``) or of
     infeasibility.  ``fairness_tie_break`` lets a monolithic solve also minimise, below
     the objective, how many people share the highest and lowest fairness loads.
-    ``bound`` is how our LNS's bound thread works: ``"colgen"`` (column generation and a
-    dive, :mod:`solver.colgen`) or ``"lp"`` (whole-model CP-SAT with its full LP).
+    ``bound`` is how our LNS's bound thread works: ``"colgen"`` (column generation, then
+    a search in the support of its solution, :mod:`solver.colgen`) or ``"lp"``
+    (whole-model CP-SAT with its full LP).
     """
 
     time_limit_s: float = 30.0
@@ -263,11 +264,14 @@ def add_hints(model: RosterModel, roster: Roster, *, complete: bool = False) -> 
             hint_everything(model.cp, solver)
 
 
-def hint_shifts(model: RosterModel, chosen) -> None:
-    """Hint each shift variable (not those fixed to the ``true`` literal): 1 if its key is in ``chosen``."""
+def hint_shifts(model: RosterModel, chosen, cp: cp_model.CpModel | None = None) -> None:
+    """Hint each shift variable (not those fixed to the ``true`` literal): 1 if its key is in ``chosen``.
+
+    The hint goes into ``cp`` if given (a clone of the model's), else the model's own.
+    """
     true = model.true
     keys = [key for key, var in model.x.items() if var is not true]
-    hint = model.cp.proto.solution_hint
+    hint = (cp or model.cp).proto.solution_hint
     hint.vars.extend(model.x[key].index for key in keys)
     hint.values.extend(int(key in chosen) for key in keys)
 

@@ -1,4 +1,4 @@
-"""Column generation: its bound never passes the optimum, its columns and dive are sound."""
+"""Column generation: its bound never passes the optimum, its columns and support are sound."""
 
 from __future__ import annotations
 
@@ -51,8 +51,11 @@ def test_bound_never_passes_the_exhaustive_optimum_and_columns_cost_what_the_val
         for column, var in pool.items():
             roster = keys_to_roster(cg.model, {(i, day, k) for day, k in column})
             assert cg.objective.GetCoefficient(var) == person_cost(problem, staff_id, roster)
-    keys = cg.dive()
-    assert keys is not None
+    # The heaviest columns are the master's own and lie in the support; as a roster they
+    # are never better than the optimum.
+    allowed, heaviest = cg.support()
+    assert all(column in cg.pool[i] and column <= allowed[i] for i, column in enumerate(heaviest))
+    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
     check = validate(problem, keys_to_roster(cg.model, keys))
     if check.is_valid:
         assert check.objective >= expected
@@ -74,7 +77,7 @@ def busy_ward(**changes):
     return replace(problem, **changes)
 
 
-def test_bound_is_below_the_proven_optimum_and_the_dive_gives_a_valid_roster():
+def test_bound_is_below_the_proven_optimum_and_the_support_holds_valid_rosters():
     # Without fairness spreads, which keep CP-SAT from proving even this ward optimal
     # (the property test above covers them against exhaustive search).
     problem = busy_ward(fairness=Fairness())
@@ -86,10 +89,14 @@ def test_bound_is_below_the_proven_optimum_and_the_dive_gives_a_valid_roster():
     assert bounds and max(bounds) <= optimum.objective
     # Far tighter than nothing: the relaxation prices each person's real rosters.
     assert max(bounds) > 0
-    keys = cg.dive()
+    # The heaviest column of each person together: a roster meeting everybody's own
+    # rules (the cover minimums aside), never better than the optimum.
+    _, heaviest = cg.support()
+    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
     check = validate(problem, keys_to_roster(cg.model, keys))
-    assert check.is_valid, check.violations
-    assert check.objective >= optimum.objective
+    assert all(v.staff_id is None for v in check.violations), check.violations
+    if check.is_valid:
+        assert check.objective >= optimum.objective
 
 
 def test_incumbent_roster_joins_the_master_as_columns():
@@ -135,7 +142,7 @@ def test_unknown_bound_method_is_refused():
 
 
 @pytest.mark.skipif(not (CURTOIS / "Instance1.txt").exists(), reason="benchmark files not present")
-def test_instance1_bound_is_below_its_optimum_and_the_dive_is_valid():
+def test_instance1_bound_is_below_its_optimum_and_its_support_holds_a_valid_roster():
     from solver.formats.curtois import read_instance
 
     problem = read_instance(CURTOIS / "Instance1.txt")
@@ -143,7 +150,9 @@ def test_instance1_bound_is_below_its_optimum_and_the_dive_is_valid():
     bounds: list[int] = []
     assert cg.run_root(bounds.append)
     assert 500 <= max(bounds) <= 607
-    check = validate(problem, keys_to_roster(cg.model, cg.dive()))
+    _, heaviest = cg.support()
+    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
+    check = validate(problem, keys_to_roster(cg.model, keys))
     assert check.is_valid and check.objective >= 607
 
 
@@ -178,3 +187,31 @@ def test_a_root_too_slow_to_converge_in_its_time_gives_up(monkeypatch):
     started = time.perf_counter()
     assert cg.run_root(lambda bound: None, deadline=started + 30.0)
     assert not cg.gave_up and cg.converged
+
+
+def test_support_search_keeps_to_the_relaxations_shifts_and_improves_the_incumbent(monkeypatch):
+    from solver import lns
+    from solver.solve import ProgressTracker
+
+    monkeypatch.setattr(lns, "SUPPORT_ROUND_MIN_S", 1.0)
+    problem = soft_ward()
+    model = build_model(problem)
+    options = SolveOptions(time_limit_s=30, workers=1, explain=False)
+    shared = lns._Shared(ProgressTracker(time.perf_counter(), None), None)
+    clock = lns._Clock(options)
+    lns._Search(model, options, shared, clock, 1).construct()
+    first, incumbent = shared.objective, set(shared.keys)
+    cg = ColumnGeneration(model, should_stop=lambda: False, remaining=clock.remaining)
+    cg.add_roster(incumbent)
+    assert cg.run_root(lambda bound: None)
+    allowed, heaviest = cg.support()
+    # The heaviest column of each person is one the master holds, and in their support.
+    assert all(column in cg.pool[i] and column <= allowed[i] for i, column in enumerate(heaviest))
+    lns._support_search(model, options, shared, clock, 1, cg, lns._Stop(shared), lambda: None)
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective
+    assert shared.objective < first
+    assert shared.objective >= cg.lower_bound(cg.best_bound)
+    # Every shift of the new roster is in the support or was the incumbent's.
+    assert all((day, k) in allowed[i] or (i, day, k) in incumbent for i, day, k in shared.keys)
+    assert shared.stats["colgen_support_rounds"] >= lns.SUPPORT_STALL

@@ -294,7 +294,7 @@ def test_a_bound_search_still_finding_better_rosters_is_kept(curtois_dir):
 
 def test_column_generation_keeps_its_worker_until_it_ends_then_a_second_lns_takes_it(curtois_dir):
     """Column generation is neither a stall nor weak while it runs: its thread decides
-    when it is done (converged and dived, or out of its share of the time)."""
+    when it is done (its support searched, or out of its share of the time)."""
     ended = threading.Event()
 
     def silent_then_done(shared) -> None:
