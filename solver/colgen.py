@@ -428,10 +428,9 @@ class ColumnGeneration:
         shifts: list[set] = []
         heaviest: list[Column] = []
         for pool in self.pool:
-            weighted = sorted(((var.solution_value(), column) for column, var in pool.items()),
-                              key=lambda item: -item[0])
-            shifts.append(set().union(*(column for weight, column in weighted if weight > 1e-6)))
-            heaviest.append(weighted[0][1] if weighted else frozenset())
+            weights = {column: var.solution_value() for column, var in pool.items()}
+            shifts.append(set().union(*(column for column, w in weights.items() if w > 1e-6)))
+            heaviest.append(max(weights, key=weights.get, default=frozenset()))
         return shifts, heaviest
 
     @property

@@ -28,11 +28,11 @@ model.
 
 Column generation ends by itself: when its rounds in the relaxation's support stop
 finding better rosters, or when its root would not converge within 60 % of the time
-limit, at the pace of its first iterations.  The LP bound search stops when the bound has reached half the incumbent's objective and
-then neither rises nor brings a better roster for 20 % of the time limit (at least
-10 s), or when it is still below half after a quarter of the time limit.  Either way a
-second LNS thread, with its own seed, then takes its workers; both improve the same
-incumbent.
+limit, at the pace of its first iterations.  The LP bound search stops when the bound
+has reached half the incumbent's objective and then neither rises nor brings a better
+roster for 20 % of the time limit (at least 10 s), or when it is still below half after
+a quarter of the time limit.  Either way a second LNS thread, with its own seed, then
+takes its workers; both improve the same incumbent.
 
 The threads stop at the time limit, on ``stop_event``, or when the incumbent meets the
 bound.  In deterministic mode (one worker) the LNS counts CP-SAT's deterministic time
