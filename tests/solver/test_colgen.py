@@ -28,6 +28,11 @@ def column_generation(problem, seconds: float = 20.0) -> ColumnGeneration:
                             remaining=lambda: deadline - time.perf_counter())
 
 
+def heaviest_roster(heaviest) -> set:
+    """Model keys of the roster made of each person's heaviest column."""
+    return {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
+
+
 def person_cost(problem, staff_id: str, roster) -> int:
     """What the validator charges one person for a roster, fairness and cover aside."""
     return validate(problem, roster).by_staff().get(staff_id, 0)
@@ -55,7 +60,7 @@ def test_bound_never_passes_the_exhaustive_optimum_and_columns_cost_what_the_val
     # are never better than the optimum.
     allowed, heaviest = cg.support()
     assert all(column in cg.pool[i] and column <= allowed[i] for i, column in enumerate(heaviest))
-    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
+    keys = heaviest_roster(heaviest)
     check = validate(problem, keys_to_roster(cg.model, keys))
     if check.is_valid:
         assert check.objective >= expected
@@ -92,7 +97,7 @@ def test_bound_is_below_the_proven_optimum_and_the_support_holds_valid_rosters()
     # The heaviest column of each person together: a roster meeting everybody's own
     # rules (the cover minimums aside), never better than the optimum.
     _, heaviest = cg.support()
-    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
+    keys = heaviest_roster(heaviest)
     check = validate(problem, keys_to_roster(cg.model, keys))
     assert all(v.staff_id is None for v in check.violations), check.violations
     if check.is_valid:
@@ -151,7 +156,7 @@ def test_instance1_bound_is_below_its_optimum_and_its_support_holds_a_valid_rost
     assert cg.run_root(bounds.append)
     assert 500 <= max(bounds) <= 607
     _, heaviest = cg.support()
-    keys = {(i, day, k) for i, column in enumerate(heaviest) for day, k in column}
+    keys = heaviest_roster(heaviest)
     check = validate(problem, keys_to_roster(cg.model, keys))
     assert check.is_valid and check.objective >= 607
 
