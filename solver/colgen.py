@@ -141,6 +141,7 @@ class ColumnGeneration:
         # Stabilisation centre: the duals of the best Lagrangian bound so far.
         self.center: list[float] | None = None
         self.best_bound = -math.inf
+        self.lp_value = math.inf  # the master's value at the last iteration
         self._build_master()
 
     # -- the master LP ---------------------------------------------------------------------
@@ -326,7 +327,7 @@ class ColumnGeneration:
         """
         if not self.solve_master():
             return None
-        value = self.objective.Value()
+        value = self.lp_value = self.objective.Value()
         y_lp = self._duals()
         pis = [row.dual_value() for row in self.convexity]
         smooth = self.center is not None and SMOOTHING > 0

@@ -334,3 +334,87 @@ def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer():
     # A short run gives a deep step at most a thirtieth of its time limit.
     short = SolveOptions(time_limit_s=15, workers=1, explain=False)
     assert _Search(model, short, shared, _Clock(short), 1).limits["deep"] == 0.5
+
+
+def test_the_lns_waits_while_column_generation_holds_every_worker():
+    problem = ward(num_days=14, staff=8)
+    model, shared, search = make_search(problem)
+    shared.offer(frozenset(), 0)
+    steps = []
+
+    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True):
+        steps.append(time.perf_counter())
+        return Status.UNKNOWN, None, None, None
+
+    search.sub_solve = record
+    shared.lns_waits.set()
+    thread = threading.Thread(target=search.improve)
+    thread.start()
+    time.sleep(0.5)
+    assert steps == []
+    released = time.perf_counter()
+    shared.lns_waits.clear()
+    time.sleep(0.3)
+    shared.done.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert steps and steps[0] >= released
+
+
+def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
+        curtois_dir, monkeypatch):
+    """The root runs on every worker with the LNS waiting, and so does the support
+    search after a converged root; after a root stopped at its deadline the LNS goes on
+    beside the support search; deterministic runs never make the LNS wait."""
+    from solver import colgen, lns
+
+    seen = []
+
+    def root(outcome):
+        def run_root(self, on_bound, before_each=None, deadline=None):
+            seen.append(("root", shared.lns_waits.is_set(), self.workers))
+            self.iterations = 1
+            self.gave_up = outcome == "given up"
+            return outcome == "converged"
+        return run_root
+
+    def support_search(model, options, shared, clock, workers, *rest):
+        seen.append(("support", shared.lns_waits.is_set(), workers))
+
+    monkeypatch.setattr(lns, "_support_search", support_search)
+    model = build_model(read_instance(curtois_dir / "Instance2.txt"))
+    # Past the weak-bound deadline: a Lagrangian bound below half the master's value lets
+    # the LNS go on and leaves the root its own workers; one above half keeps everything.
+    monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 0.0)
+
+    def iterate_once(self, on_bound, before_each=None, deadline=None):
+        self.best_bound, self.lp_value = bound, 100.0
+        before_each()
+        seen.append(("root", shared.lns_waits.is_set(), self.workers))
+        self.iterations = 1
+        return True
+
+    monkeypatch.setattr(colgen.ColumnGeneration, "run_root", iterate_once)
+    for bound, waits, workers in ((40, False, 2), (60, True, 4)):
+        seen.clear()
+        options = SolveOptions(time_limit_s=5, workers=4, explain=False)
+        shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+        lns._column_generation(model, options, shared, _Clock(options), 2)
+        assert seen == [("root", waits, workers), ("support", waits, workers)]
+        assert ("colgen_lns_waited_s" in shared.stats) is not waits
+    monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 100.0)
+    cases = [
+        (False, "converged", [("root", True, 4), ("support", True, 4)]),
+        (False, "deadline", [("root", True, 4), ("support", False, 2)]),
+        (False, "given up", [("root", True, 4)]),
+        (True, "converged", [("root", False, 2), ("support", False, 2)]),
+    ]
+    for deterministic, outcome, expected in cases:
+        monkeypatch.setattr(colgen.ColumnGeneration, "run_root", root(outcome))
+        seen.clear()
+        options = SolveOptions(time_limit_s=5, workers=4, deterministic=deterministic,
+                               explain=False)
+        shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+        lns._column_generation(model, options, shared, _Clock(options), 2)
+        assert seen == expected, (deterministic, outcome)
+        assert not shared.lns_waits.is_set()
