@@ -324,15 +324,17 @@ def _column_generation(model, options, shared, clock, workers):
 
     The root runs on every worker while the LNS, once it has a roster, waits
     (``shared.lns_waits``; not in deterministic runs, whose clock only the LNS
-    advances), and so does the support search after a converged root: on Curtois 12 at
-    60 s the root then converges at 33 s instead of 52 s alone on its worker, and the
-    support search proves the optimum at 52 s, where the LNS beside a one-worker root and
-    support search ended at 4,507 or 4,145.  The LNS goes on (and the root keeps only
-    its own workers) when the Lagrangian bound is still below half the master's value
-    after ``LNS_WAIT_SHARE`` of the time limit, and beside the support search after a root
-    stopped at its deadline: on Curtois 13 and 19 at 300 s, waiting for the whole
-    180-s root and its support search ended at 2,809 and 4,222, against 2,085 and 3,383
-    with the LNS on both workers.
+    advances): on Curtois 12 at 60 s the root then converges at 31-34 s instead of 52 s
+    alone on its worker.  The LNS goes on (and the root keeps only its own workers) when
+    the Lagrangian bound is still below half the master's value after ``LNS_WAIT_SHARE``
+    of the time limit: on Curtois 13 and 19 at 300 s, waiting for the whole 180-s root and
+    its support search ended at 2,809 and 4,222, against 2,085 and 3,383 with the LNS on
+    both workers.  Once the root is over, the support search keeps the bound thread's
+    own workers and the LNS goes on beside it.  Giving the support search every worker
+    (the LNS waiting) proved 12's optimum in 6 runs of 6 at 60 s against 5 of 8, but
+    left 8 at 1,396-1,399 (13 shortfalls) in 6 runs of 9, against 2 of 12 with the LNS
+    beside it; a first support round on every worker and the LNS after it did no better
+    on 8 (5 runs of 8 at 1,396 or more).
     """
     from solver.colgen import ColumnGeneration
 
@@ -381,10 +383,8 @@ def _column_generation(model, options, shared, clock, workers):
         shared.stats["colgen_gave_up"] = cg.gave_up
         if not converged and (cg.gave_up or cg.iterations == 0):
             return
-        if converged and waits:
-            workers = options.workers
-        else:
-            shared.lns_waits.clear()
+        # The LNS goes on beside the support search in every case (see the docstring).
+        shared.lns_waits.clear()
         _support_search(model, options, shared, clock, workers, cg, stop, take_incumbent)
         shared.stats["colgen_support_s"] = round(time.perf_counter() - started - root_s, 2)
     finally:
