@@ -177,6 +177,24 @@ def test_smoothed_and_plain_column_generation_reach_the_same_relaxation(monkeypa
     assert values[0] == pytest.approx(values[1], abs=1e-6)
 
 
+def test_pricing_within_a_gap_while_heading_in_reaches_the_exact_relaxation(monkeypatch):
+    problem = soft_ward()
+    values = []
+    # Exact pricing throughout, then pricing within 20 % of each optimum at every
+    # iteration (exact again only when that finds no column).
+    for share in (-math.inf, math.inf):
+        monkeypatch.setattr(colgen, "HEADING_SHARE", share)
+        monkeypatch.setattr(colgen, "HEADING_GAP", 0.2)
+        cg = column_generation(problem, 60.0)
+        bounds: list[int] = []
+        assert cg.run_root(bounds.append)
+        assert cg.solve_master()
+        values.append(cg.objective.Value())
+        # Every bound on the way, from gap-limited pricing too, is below the relaxation.
+        assert max(bounds) <= math.ceil(values[-1])
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
 def test_a_root_too_slow_to_converge_in_its_time_gives_up(monkeypatch):
     problem = soft_ward()
     # At this pace even seeding the master takes longer than an iteration may.
