@@ -67,6 +67,10 @@ HEADING_GAP = 0.05
 HEADING_SHARE = 0.5
 # GLOP's presolve would be redone on every master solve.
 GLOP_PARAMETERS = "use_preprocessing: false"
+# The root ends once the integer bound cannot rise any more: the Lagrangian bound rounded
+# up reaches the master's value rounded up (every objective is an integer).  Curtois 15:
+# 3,824 at 95 s, where the LP converges at 109 s (its last 14 s moved it by 0.01).
+STOP_AT_INTEGER_BOUND = True
 
 
 class _Person:
@@ -380,11 +384,18 @@ class ColumnGeneration:
         """The integer objective bound implied by a Lagrangian bound (with a tolerance)."""
         return math.ceil(bound - 1e-4)
 
+    def bound_is_final(self) -> bool:
+        """Whether more columns could not raise the integer bound: the master's value is
+        an upper bound on the relaxation's, so on the integer bound it implies."""
+        return (self.best_bound > -math.inf
+                and self.lower_bound(self.best_bound) >= self.lower_bound(self.lp_value))
+
     # -- driving ---------------------------------------------------------------------------
     def run_root(self, on_bound: Callable[[int], None],
                  before_each: Callable[[], None] | None = None,
                  deadline: float = math.inf) -> bool:
-        """Generate columns until none improves the LP; True when converged.
+        """Generate columns until none improves the LP, or the integer bound is final
+        (see ``STOP_AT_INTEGER_BOUND``); True when converged.
 
         ``before_each`` runs before each iteration (the LNS adds its incumbent there);
         no iteration starts after ``deadline`` (a ``time.perf_counter()`` value), and the
@@ -413,7 +424,7 @@ class ColumnGeneration:
             value, bound, added = step
             if bound is not None:
                 on_bound(self.lower_bound(bound))
-            if not added:
+            if not added or (STOP_AT_INTEGER_BOUND and self.bound_is_final()):
                 self.converged = True
                 return True
         return False

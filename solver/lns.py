@@ -15,9 +15,11 @@ Two threads share the machine's workers:
   costs milliseconds of model building and presolve, not a presolve of the whole ward.
   Which people: random ones, people who could fix a cover shortfall or excess, or people
   around a day window; each step gets 0.3 s, except *deep* steps, which free twice as
-  many people over the whole horizon for 2 s (long horizons need them).  The number of
-  people adapts per kind: it grows after sub-problems solved to optimality without gain
-  and shrinks after ones that time out.
+  many people over the whole horizon for 2 s (long horizons need them), and *guided*
+  steps, which free twice as many again, each limited to the shifts the relaxation's
+  solution gives them (column generation's support) and their incumbent shifts.  The
+  number of people adapts per kind: it grows after sub-problems solved to optimality
+  without gain and shrinks after ones that time out.
 
 When the problem has no hard cover minimum, the first roster is *constructed* the same
 way: a few people at a time, each group optimised against the cover the earlier groups
@@ -108,6 +110,8 @@ class _Shared:
         self.bound_stop = threading.Event()
         # Set while column generation works on every worker: the LNS waits meanwhile.
         self.lns_waits = threading.Event()
+        # Per person, the shifts the relaxation's solution uses (see _support_search).
+        self.support: list[set] | None = None
         self.optimal = False
         self.infeasible = False
         self.done = threading.Event()
@@ -404,6 +408,7 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
     in 55-72 s and the master as an integer program over its 1,254 columns 2,498.  After
     ``SUPPORT_STALL`` rounds in a row in which the incumbent did not improve (by this
     search or the LNS: a better incumbent is a new start), the worker goes to the LNS.
+    Each round also hands the support to the LNS (``shared.support``) for its guided steps.
     """
     round_s = max(SUPPORT_ROUND_MIN_S, SUPPORT_ROUND_SHARE * options.time_limit_s)
     stalled = rounds = 0
@@ -413,6 +418,7 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
         if support is None:
             return
         allowed, heaviest = support
+        shared.support = [set(shifts) for shifts in allowed]
         with shared.lock:
             keys, before = shared.keys, shared.objective
         if keys is not None:
@@ -532,7 +538,7 @@ class _Incumbent:
 class _Search:
     """The LNS thread: construction of a first roster and the improvement loop."""
 
-    KINDS = ("people", "window", "cover", "days", "deep")
+    KINDS = ("people", "window", "cover", "days", "deep", "guided")
 
     def __init__(self, model: RosterModel, options: SolveOptions, shared: _Shared, clock: _Clock,
                  workers: int) -> None:
@@ -552,12 +558,15 @@ class _Search:
                      "cover": float(max(4, 2 * people)),
                      # For "days" the size is a number of days, for everybody.
                      "days": float(max(1, min(self.n_days, round(150 / self.n_staff)))),
-                     "deep": float(min(self.n_staff, 2 * people))}
+                     "deep": float(min(self.n_staff, 2 * people)),
+                     "guided": float(min(self.n_staff, 4 * people))}
         self.credit = {kind: 1.0 for kind in self.KINDS}
         self.sub_limit = 0.3
         # A deep step gets longer, within a thirtieth of the time limit.
         self.limits = {kind: self.sub_limit for kind in self.KINDS}
         self.limits["deep"] = max(self.sub_limit, min(DEEP_LIMIT_S, options.time_limit_s / 30))
+        # Guided steps free more people than deep ones, each limited to their support.
+        self.limits["guided"] = self.limits["deep"]
         self.counts = {"sub_models": 0, "construct_s": 0.0}
         self.by_kind = {kind: [0, 0, 0.0] for kind in self.KINDS}  # steps, gain, seconds
 
@@ -624,13 +633,15 @@ class _Search:
 
     # -- one sub-problem -----------------------------------------------------------------
     def sub_solve(self, people: list[int], inc: _Incumbent, free_days=None, placed=None,
-                  limit: float | None = None, evaluate: bool = True):
+                  limit: float | None = None, evaluate: bool = True, allowed=None):
         """Re-optimise ``people`` (on ``free_days`` only, if given) against the incumbent.
 
         ``free_days`` is a range of days: the sub-model then holds only those days (the
         others are constants), which makes a step over a few days of many people cheap.
-        Returns (status, new keys of those people over the whole horizon, new
-        sub-objective, incumbent's sub-objective or None).
+        With ``allowed`` (per person, a set of (day, shift)), each of ``people`` may
+        work only those shifts and their incumbent ones.  Returns (status, new keys of
+        those people over the whole horizon, new sub-objective, incumbent's
+        sub-objective or None).
         """
         window = None
         if free_days is not None:
@@ -640,6 +651,14 @@ class _Search:
         restriction = self.restriction(people, inc, placed, window)
         sub = build_model(self.problem, restriction=restriction)
         self.counts["sub_models"] += 1
+        if allowed is not None:
+            variables = sub.cp.proto.variables
+            for (i, day, k), var in sub.x.items():
+                if (var is not sub.true and (day, k) not in allowed[i]
+                        and inc.of_person[i].get(day) != k):
+                    domain = variables[var.index].domain
+                    domain.clear()
+                    domain.extend((0, 0))
         before = None
         if evaluate:
             before = self._price(sub, inc)
@@ -754,11 +773,15 @@ class _Search:
                 if shared.version != version:
                     version, inc = shared.version, _Incumbent(shared.keys, self.n_staff)
                 value = shared.objective
-            kind = rng.choices(self.KINDS, weights=[self.credit[k] for k in self.KINDS])[0]
+            support = shared.support
+            weights = [self.credit[k] if k != "guided" or support is not None else 0.0
+                       for k in self.KINDS]
+            kind = rng.choices(self.KINDS, weights=weights)[0]
             people, days = self._neighbourhood(kind, inc)
             started = time.perf_counter()
-            status, new, after, before = self.sub_solve(people, inc, free_days=days,
-                                                        limit=self.limits[kind])
+            status, new, after, before = self.sub_solve(
+                people, inc, free_days=days, limit=self.limits[kind],
+                allowed=support if kind == "guided" else None)
             shared.stats["lns_iterations"] += 1
             tally = self.by_kind[kind]
             tally[0] += 1
@@ -787,7 +810,7 @@ class _Search:
         """The people to free, and the days (None: the whole horizon)."""
         rng, n_staff, n_days = self.rng, self.n_staff, self.n_days
         count = max(1, min(n_staff, round(self.size[kind])))
-        if kind in ("people", "deep"):
+        if kind in ("people", "deep", "guided"):
             return rng.sample(range(n_staff), count), None
         if kind == "days":
             width = max(1, min(n_days, round(self.size[kind])))

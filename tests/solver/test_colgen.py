@@ -164,6 +164,7 @@ def test_instance1_bound_is_below_its_optimum_and_its_support_holds_a_valid_rost
 def test_smoothed_and_plain_column_generation_reach_the_same_relaxation(monkeypatch):
     problem = soft_ward()
     values = []
+    monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", False)
     for smoothing in (0.0, 0.5):
         monkeypatch.setattr(colgen, "SMOOTHING", smoothing)
         cg = column_generation(problem, 60.0)
@@ -180,6 +181,7 @@ def test_smoothed_and_plain_column_generation_reach_the_same_relaxation(monkeypa
 def test_pricing_within_a_gap_while_heading_in_reaches_the_exact_relaxation(monkeypatch):
     problem = soft_ward()
     values = []
+    monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", False)
     # Exact pricing throughout, then pricing within 20 % of each optimum at every
     # iteration (exact again only when that finds no column).
     for share in (-math.inf, math.inf):
@@ -193,6 +195,46 @@ def test_pricing_within_a_gap_while_heading_in_reaches_the_exact_relaxation(monk
         # Every bound on the way, from gap-limited pricing too, is below the relaxation.
         assert max(bounds) <= math.ceil(values[-1])
     assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+def test_a_root_ended_at_its_final_integer_bound_gives_the_converged_bound(monkeypatch):
+    problem = soft_ward()
+    runs = []
+    for stop in (False, True):
+        monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", stop)
+        cg = column_generation(problem, 60.0)
+        bounds: list[int] = []
+        assert cg.run_root(bounds.append) and cg.converged
+        runs.append((max(bounds), cg.iterations))
+    (full_bound, full_iterations), (early_bound, early_iterations) = runs
+    assert early_bound == full_bound
+    assert early_iterations <= full_iterations
+
+
+def test_the_root_stops_once_its_integer_bound_cannot_rise(monkeypatch):
+    # Master values and Lagrangian bounds of a root still adding columns: at the second
+    # iteration the bound, 10.05, rounds up to 11, as the master's 10.4 does.
+    steps = [(10.6, 8.0), (10.4, 10.05), (10.2, 10.1)]
+    for stop, expected in ((True, 2), (False, 3)):
+        monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", stop)
+        cg = column_generation(soft_ward(), 60.0)
+        monkeypatch.setattr(cg, "_seed_columns", lambda until=None: True)
+        remaining = iter(steps)
+
+        def iterate():
+            step = next(remaining, None)
+            if step is None:
+                return None
+            cg.lp_value, bound = step
+            cg.best_bound = max(cg.best_bound, bound)
+            cg.iterations += 1
+            return cg.lp_value, bound, 5
+
+        monkeypatch.setattr(cg, "iterate", iterate)
+        bounds: list[int] = []
+        assert cg.run_root(bounds.append) is stop
+        assert cg.iterations == expected and cg.converged is stop
+        assert max(bounds) == 11
 
 
 def test_a_root_too_slow_to_converge_in_its_time_gives_up(monkeypatch):

@@ -316,7 +316,8 @@ def test_deep_steps_free_more_people_over_the_whole_horizon_for_longer():
     shared.offer(frozenset(), 0)  # nobody working breaks no rule of this ward
     steps = []
 
-    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True):
+    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True, allowed=None):
+        assert allowed is None  # no support yet: no guided steps
         steps.append((len(people), free_days, limit))
         if len(steps) == 200:
             shared.done.set()
@@ -342,7 +343,7 @@ def test_the_lns_waits_while_column_generation_holds_every_worker():
     shared.offer(frozenset(), 0)
     steps = []
 
-    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True):
+    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True, allowed=None):
         steps.append(time.perf_counter())
         return Status.UNKNOWN, None, None, None
 
@@ -418,3 +419,47 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
         lns._column_generation(model, options, shared, _Clock(options), 2)
         assert seen == expected, (deterministic, outcome)
         assert not shared.lns_waits.is_set()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(tiny_problems(), st.data())
+def test_a_guided_step_keeps_to_the_support_and_finds_what_forbidding_the_rest_finds(problem, data):
+    """Freed people work only shifts of their support or of the incumbent; against a
+    second formulation (the same model with every other shift forbidden by constraints)."""
+    model, shared, search, people, _, incumbent = drawn_step(problem, data)
+    shifts = sorted({(day, k) for _, day, k in model.x})
+    allowed = [set(data.draw(st.sets(st.sampled_from(shifts)))) if shifts else set()
+               for _ in problem.staff]
+    status, new, after, before = search.sub_solve(people, incumbent, limit=20, allowed=allowed)
+    assert status is Status.OPTIMAL and after <= before
+    mine = {i: day_shifts for i, day_shifts in enumerate(incumbent.of_person)}
+    assert all((day, k) in allowed[i] or mine[i].get(day) == k for i, day, k in new)
+    merged = keys_to_roster(model, {k for k in incumbent.keys if k[0] not in people} | new)
+    again = validate(problem, merged)
+    assert again.is_valid and again.objective == shared.objective - before + after
+    second = build_model(problem, restriction=search.restriction(people, incumbent))
+    for (i, day, k), var in second.x.items():
+        if var is not second.true and (day, k) not in allowed[i] and mine[i].get(day) != k:
+            second.cp.add(var == 0)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(second.cp) == cp_model.OPTIMAL
+    assert round(solver.objective_value) == after
+
+
+def test_guided_steps_wait_for_a_support(curtois_dir):
+    problem = read_instance(curtois_dir / "Instance1.txt")
+    options = SolveOptions(time_limit_s=2, workers=1, explain=False)
+    model = build_model(problem)
+    shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+    search = _Search(model, options, shared, _Clock(options), 1)
+    search.construct()
+    search.improve()
+    assert search.by_kind["guided"][0] == 0
+    # With a support (here: every shift), guided steps come in.
+    shared.support = [{(day, k) for j, day, k in model.x if j == i} for i in range(len(problem.staff))]
+    search = _Search(model, options, shared, _Clock(options), 1)
+    search.improve()
+    assert search.by_kind["guided"][0] > 0
+    assert validate(problem, keys_to_roster(model, shared.keys)).objective == shared.objective
