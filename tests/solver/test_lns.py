@@ -448,8 +448,8 @@ def test_a_guided_step_keeps_to_the_support_and_finds_what_forbidding_the_rest_f
     assert round(solver.objective_value) == after
 
 
-def test_guided_steps_wait_for_a_support(curtois_dir):
-    problem = read_instance(curtois_dir / "Instance1.txt")
+def test_guided_steps_wait_for_a_support():
+    problem = ward(num_days=14, staff=8)
     options = SolveOptions(time_limit_s=2, workers=1, explain=False)
     model = build_model(problem)
     shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
