@@ -433,7 +433,7 @@ def test_a_guided_step_keeps_to_the_support_and_finds_what_forbidding_the_rest_f
                for _ in problem.staff]
     status, new, after, before = search.sub_solve(people, incumbent, limit=20, allowed=allowed)
     assert status is Status.OPTIMAL and after <= before
-    mine = {i: day_shifts for i, day_shifts in enumerate(incumbent.of_person)}
+    mine = incumbent.of_person
     assert all((day, k) in allowed[i] or mine[i].get(day) == k for i, day, k in new)
     merged = keys_to_roster(model, {k for k in incumbent.keys if k[0] not in people} | new)
     again = validate(problem, merged)
