@@ -43,6 +43,7 @@ instead of the clock, so runs repeat exactly.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import threading
@@ -91,6 +92,14 @@ SUPPORT_STALL = 2
 # below 0) lasts until 12-15 s, so a quarter of the limit was too early; 19 at 300 s: 0.76
 # at 100 s; 13: below 0.
 LNS_WAIT_SHARE = 1 / 3
+# The LNS also stops waiting for the root as soon as this many iterations at the root's
+# pace so far would not fit in its share of the time limit (Curtois 8-17 need 20-35);
+# and, past LNS_WAIT_SHARE, when this share of the time its gap's recent shrinking
+# predicts it needs to converge would take it past its deadline, unless that deadline is
+# less than RELEASE_MIN_GAIN of the time limit away (see _RootWatch).
+RELEASE_ITERATIONS = 30
+RELEASE_PREDICTION_SHARE = 0.5
+RELEASE_MIN_GAIN = 0.1
 
 
 class _Shared:
@@ -102,6 +111,8 @@ class _Shared:
         self.lock = threading.Lock()
         self.keys: frozenset | None = None
         self.objective: int | None = None
+        # False while ``objective`` may overstate the incumbent's value (see offer).
+        self.exact = True
         self.version = 0
         self.bound: float = float("-inf")
         self.bound_at = time.perf_counter()
@@ -117,19 +128,38 @@ class _Shared:
         self.done = threading.Event()
         self.stats = {"lns_iterations": 0, "lns_improvements": 0}
 
-    def offer(self, keys, objective: int, *, equal: bool = False) -> bool:
-        """Make ``keys`` the incumbent if it is better (or as good, with ``equal``)."""
+    def offer(self, keys, objective: int, *, equal: bool = False, exact: bool = True) -> bool:
+        """Make ``keys`` the incumbent if it is better (or as good, with ``equal``).
+
+        ``exact=False`` says ``objective`` may overstate the roster's value: a solution
+        CP-SAT reports before it has proved it optimal may leave a penalty's variable
+        above what its shifts imply (one shortfall too many: 100 on Curtois 19).  The
+        LNS then prices the roster exactly before its next step (see :meth:`settle`).
+        """
         with self.lock:
             if self.objective is not None and (objective > self.objective or
                                                (objective == self.objective and not equal)):
                 return False
             improved = self.objective is None or objective < self.objective
             self.keys, self.objective = frozenset(keys), objective
+            self.exact = exact
             self.version += 1
         if improved:
             self.tracker.report(objective, self.bound)
         self.check_done()
         return True
+
+    def settle(self, version: int, objective: int) -> None:
+        """The exact value of incumbent ``version``, if it is still the incumbent."""
+        with self.lock:
+            if version != self.version:
+                return
+            improved = objective < self.objective
+            self.objective = min(self.objective, objective)
+            self.exact = True
+        if improved:
+            self.tracker.report(objective, self.bound)
+        self.check_done()
 
     def raise_bound(self, bound: float) -> None:
         with self.lock:
@@ -168,7 +198,7 @@ class _OfferCallback(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         flags = [self.boolean_value(v) for v in self.vars]
         keys = {k for k, f in zip(self.keys, flags) if f}
-        if not self.shared.offer(keys, round(self.objective_value)):
+        if not self.shared.offer(keys, round(self.objective_value), exact=False):
             return
         self.shared.whole_at = time.perf_counter()
         if _DEBUG:
@@ -302,11 +332,67 @@ def _first_solution(model, options, shared, clock, workers, final=False):
     status = _STATUS[code]
     if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
-        shared.offer(read_values(model, solver), round(solver.objective_value))
+        shared.offer(read_values(model, solver), round(solver.objective_value),
+                     exact=status is Status.OPTIMAL)
         if status is Status.OPTIMAL:
             shared.optimal = True
             shared.done.set()
     return status
+
+
+class _RootWatch:
+    """Whether column generation's root is still worth the LNS's wait.
+
+    It records, at each iteration, the gap between the master's value and the best
+    Lagrangian bound.  The root converges once that gap is below 1 (the integer bound is
+    then final), and near the end the gap shrinks by a steady factor per iteration, so
+    the last few iterations predict how long the rest will take.  On Curtois 12 that
+    prediction runs long (at 20 s of 60, 25 iterations to go where 16 followed), hence
+    only a share of it counts.  Near the root's deadline a release would give the LNS
+    little time and could cost the root its convergence (Curtois 15 at 300 s on a slow
+    machine: predicted 44 s at 166 s, converged at 169 s), so the prediction counts only
+    until ``RELEASE_MIN_GAIN`` of the time limit before the deadline.
+    """
+
+    def __init__(self, started: float, time_limit_s: float) -> None:
+        self.started = started
+        self.release_at = started + LNS_WAIT_SHARE * time_limit_s
+        self.deadline = started + COLGEN_ROOT_SHARE * time_limit_s
+        self.last_prediction = self.deadline - RELEASE_MIN_GAIN * time_limit_s
+        self.gaps: list[tuple[float, float]] = []
+
+    def predicted_s(self) -> float | None:
+        """Seconds to a gap below 1 at the pace and shrinking of the last three
+        iterations (inf when the gap did not shrink), or None while the bound is not
+        yet above 0 or fewer than four gaps are known."""
+        if len(self.gaps) < 4:
+            return None
+        (then, before), (now, gap) = self.gaps[-4], self.gaps[-1]
+        if not before < math.inf:
+            return None
+        if gap <= 1.0:
+            return 0.0
+        factor = (gap / before) ** (1 / 3)
+        if factor >= 1.0:
+            return math.inf
+        return (now - then) / 3 * math.log(gap) / -math.log(factor)
+
+    def release(self, now: float, iterations: int, lp_value: float, bound: float) -> str | None:
+        """Record an iteration's state; why the LNS should go on now, or None."""
+        self.gaps.append((now, lp_value - bound if bound > 0 else math.inf))
+        if iterations >= 2 and (
+                (now - self.started) / (iterations + 1) * RELEASE_ITERATIONS
+                > self.deadline - self.started):
+            return "pace"
+        if now <= self.release_at:
+            return None
+        if bound < 0.5 * lp_value:
+            return "weak bound"
+        predicted = self.predicted_s()
+        if (predicted is not None and now <= self.last_prediction
+                and now + RELEASE_PREDICTION_SHARE * predicted > self.deadline):
+            return "slow convergence"
+        return None
 
 
 def _bound_search(model, options, shared, clock, workers):
@@ -330,11 +416,13 @@ def _column_generation(model, options, shared, clock, workers):
     (``shared.lns_waits``; not in deterministic runs, whose clock only the LNS
     advances): on Curtois 12 at 60 s the root then converges at 31-34 s instead of 52 s
     alone on its worker.  The LNS goes on (and the root keeps only its own workers) when
-    the Lagrangian bound is still below half the master's value after ``LNS_WAIT_SHARE``
-    of the time limit: on Curtois 13 and 19 at 300 s, waiting for the whole 180-s root and
-    its support search ended at 2,809 and 4,222, against 2,085 and 3,383 with the LNS on
-    both workers.  Once the root is over, the support search keeps the bound thread's
-    own workers and the LNS goes on beside it.  Giving the support search every worker
+    the root is not worth the wait (:class:`_RootWatch`): its pace is too slow, or after
+    ``LNS_WAIT_SHARE`` of the time limit its Lagrangian bound is still below half the
+    master's value or its gap shrinks too slowly.  On Curtois 13 and 19 at 300 s, waiting
+    for the whole 180-s root and its support search ended at 2,809 and 4,222, against
+    2,085 and 3,383 with the LNS on both workers.  Once the root is over, the support
+    search keeps the bound thread's own workers and the LNS goes on beside it.  Giving
+    the support search every worker
     (the LNS waiting) proved 12's optimum in 6 runs of 6 at 60 s against 5 of 8, but
     left 8 at 1,396-1,399 (13 shortfalls) in 6 runs of 9, against 2 of 12 with the LNS
     beside it; a first support round on every worker and the LNS after it did no better
@@ -347,7 +435,7 @@ def _column_generation(model, options, shared, clock, workers):
     waits = not options.deterministic
     if waits:
         shared.lns_waits.set()
-    release_at = started + LNS_WAIT_SHARE * options.time_limit_s
+    watch = _RootWatch(started, options.time_limit_s)
     try:
         cg = ColumnGeneration(model, should_stop=stop.is_set, remaining=clock.remaining,
                               workers=options.workers if waits else workers,
@@ -365,12 +453,17 @@ def _column_generation(model, options, shared, clock, workers):
         def before_iteration() -> None:
             nonlocal waits
             take_incumbent()
-            if waits and time.perf_counter() > release_at and cg.best_bound < 0.5 * cg.lp_value:
-                # Far from converging: the LNS goes on, the root on its own workers.
+            if not waits:
+                return
+            now = time.perf_counter()
+            reason = watch.release(now, cg.iterations, cg.lp_value, cg.best_bound)
+            if reason is not None:
+                # Not worth the wait: the LNS goes on, the root on its own workers.
                 waits = False
                 cg.workers = workers
                 shared.lns_waits.clear()
-                shared.stats["colgen_lns_waited_s"] = round(time.perf_counter() - started, 2)
+                shared.stats["colgen_lns_waited_s"] = round(now - started, 2)
+                shared.stats["colgen_lns_released"] = reason
 
         def raise_bound(bound: int) -> None:
             # Every weight is at least 0, so is every objective: early Lagrangian bounds
@@ -663,13 +756,20 @@ class _Search:
                     _fix_to_zero(sub.cp, var)
         before = None
         if evaluate:
-            before = self._price(sub, inc)
+            before = self._price(sub, inc.keys)
             if before is None:
                 return Status.UNKNOWN, None, None, None
         status, solver = self._run(sub, limit or self.sub_limit, SUB_PARAMETERS)
         if not status.has_roster:
             return status, None, None, before
-        return status, read_values(sub, solver), round(solver.objective_value), before
+        new, after = read_values(sub, solver), round(solver.objective_value)
+        if status is not Status.OPTIMAL and before is not None and after <= before:
+            # Short of optimal, the objective may overstate the new shifts' cost (see
+            # _Shared.offer), and the incumbent's value would drift from the truth.
+            after = self._price(sub, new)
+            if after is None:
+                return Status.UNKNOWN, None, None, before
+        return status, new, after, before
 
     def _run(self, sub: RosterModel, limit: float, parameters: dict | None = None,
              workers: int | None = None):
@@ -684,8 +784,8 @@ class _Search:
         self.clock.charge(solver)
         return _STATUS[code], solver
 
-    def _price(self, sub: RosterModel, inc: _Incumbent) -> int | None:
-        """The sub-model's objective at the incumbent, which becomes its complete hint.
+    def _price(self, sub: RosterModel, keys) -> int | None:
+        """The sub-model's objective at the roster ``keys``, which becomes its complete hint.
 
         The incumbent is complete, hence feasible in the sub-model; fixing every shift
         variable to it prices it.  Every variable is then hinted with its value there,
@@ -694,7 +794,8 @@ class _Search:
         rebuilt in a dive, which on larger sub-models (Curtois 13, five people over the
         whole horizon) used up the whole 0.3 s without returning even the incumbent.
         """
-        hint_shifts(sub, inc.keys)
+        sub.cp.clear_hints()
+        hint_shifts(sub, keys)
         solver, feasible = solve_at_hint(sub.cp)
         self.clock.charge(solver)
         if not feasible:
@@ -774,7 +875,12 @@ class _Search:
             with shared.lock:
                 if shared.version != version:
                     version, inc = shared.version, _Incumbent(shared.keys, self.n_staff)
-                value = shared.objective
+                value, exact = shared.objective, shared.exact
+            if not exact:
+                # A roster from a CP-SAT callback: its value, exactly (see _Shared.offer).
+                scored = self._score(inc.keys)
+                shared.settle(version, value if scored is None else scored)
+                continue
             support = shared.support
             weights = [self.credit[k] if k != "guided" or support is not None else 0.0
                        for k in self.KINDS]

@@ -9,6 +9,7 @@ by exactly the sub-model's gain.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -18,9 +19,10 @@ from ortools.sat.python import cp_model
 
 from solver import SolveOptions, Status, solve, validate
 from solver.formats.curtois import read_instance
-from solver.lns import _Clock, _Handover, _Incumbent, _Search, _Shared
+from solver.lns import _Clock, _Handover, _Incumbent, _RootWatch, _Search, _Shared
 from solver.model import build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
+from solver.domain import CoverRequirement
 from tests.solver.helpers import ward
 from tests.solver.test_properties import tiny_problems
 
@@ -148,7 +150,7 @@ def test_a_sub_model_is_hinted_the_incumbent_in_every_variable(problem, data):
     model, shared, search, people, days, incumbent = drawn_step(problem, data)
     window = (min(days), max(days) + 1) if days else None
     sub = build_model(problem, restriction=search.restriction(people, incumbent, window=window))
-    before = search._price(sub, incumbent)
+    before = search._price(sub, incumbent.keys)
     hint = sub.cp.proto.solution_hint
     assert sorted(hint.vars) == list(range(len(sub.cp.proto.variables)))
     # The hint is the incumbent: its shift variables say what the incumbent works, and
@@ -162,6 +164,77 @@ def test_a_sub_model_is_hinted_the_incumbent_in_every_variable(problem, data):
     solver.parameters.fix_variables_to_their_hinted_value = True
     assert solver.solve(sub.cp) == cp_model.OPTIMAL
     assert round(solver.objective_value) == before
+
+
+class _Overstated:
+    """A solver's result as CP-SAT may report it short of optimal: the shifts of a real
+    solution, the objective above what they cost."""
+
+    def __init__(self, solver, objective: float) -> None:
+        self.solver, self.objective_value = solver, objective
+
+    def boolean_values(self, variables):
+        return self.solver.boolean_values(variables)
+
+
+def test_a_step_short_of_optimal_is_priced_exactly():
+    """A step's new value comes from pricing its shifts, not from a solution's objective
+    that may overstate them; otherwise the incumbent's value drifts from the truth."""
+    cover = tuple(CoverRequirement(day, "E", ideal=2, under_weight=10) for day in range(7))
+    problem = ward(num_days=7, staff=4, cover=cover)
+    model, shared, search = make_search(problem)
+    # Nobody works: 14 shortfalls.
+    assert shared.offer(frozenset(), 140)
+    incumbent = _Incumbent(shared.keys, 4)
+    run, price, priced = search._run, search._price, []
+
+    def recording_price(sub, keys):
+        priced.append(price(sub, keys))
+        return priced[-1]
+
+    def overstated(sub, limit, parameters=None, workers=None):
+        # Whatever the step gains, the objective reported claims none.
+        status, solver = run(sub, limit, parameters, workers)
+        assert status is Status.OPTIMAL
+        return Status.FEASIBLE, _Overstated(solver, priced[0])
+
+    search._run, search._price = overstated, recording_price
+    status, new, after, before = search.sub_solve([0, 1], incumbent, limit=20)
+    assert status is Status.FEASIBLE and before == 140
+    keys = frozenset(new)
+    check = validate(problem, keys_to_roster(model, keys))
+    assert check.is_valid and check.objective == 0
+    # The step carries the exact change of the whole objective: no shortfall left.
+    assert after == 0
+    assert shared.objective - before + after == check.objective
+
+
+def test_an_overstated_incumbent_is_settled_before_the_next_step():
+    problem = ward(num_days=14, staff=8)
+    model, shared, search = make_search(problem)
+    search.construct()
+    keys, true = shared.keys, shared.objective
+    assert true == validate(problem, keys_to_roster(model, keys)).objective
+    # A CP-SAT callback offers the same roster at a value 50 too high, as not exact.
+    shared.objective = None
+    assert shared.offer(keys, true + 50, exact=False)
+    assert not shared.exact
+    # A stale version is not settled.
+    shared.settle(shared.version - 1, true)
+    assert shared.objective == true + 50
+    steps = []
+
+    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True, allowed=None):
+        steps.append(shared.objective)
+        shared.done.set()
+        return Status.UNKNOWN, None, None, None
+
+    search.sub_solve = record
+    search.improve()
+    # The first step already saw the exact value, and the progress report has it.
+    assert steps == [true]
+    assert shared.exact and shared.objective == true
+    assert search.shared.tracker.history[-1].objective == true
 
 
 def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
@@ -362,6 +435,67 @@ def test_the_lns_waits_while_column_generation_holds_every_worker():
     assert steps and steps[0] >= released
 
 
+def _watch_root(watch, seconds_per_iteration, gaps, lp_value=4000.0):
+    """Feed a root's iterations to ``watch``: the first release reason and when, or None.
+    ``gaps`` gives each iteration's gap, None while the bound is still below 0."""
+    for iteration, gap in enumerate(gaps):
+        now = (iteration + 1) * seconds_per_iteration
+        bound = -1000.0 if gap is None else lp_value - gap
+        reason = watch.release(now, iteration, lp_value, bound)
+        if reason is not None:
+            return reason, now
+    return None
+
+
+def test_the_lns_waits_for_a_root_that_will_converge_in_its_share():
+    # A 60-s run: the LNS may go on after 20 s; the root's share ends at 36 s.  This root
+    # heads in for 15 iterations at 1 s each, then its gap shrinks by 30 % per iteration
+    # until it converges at 36 s.
+    gaps = [None] * 15 + [1000 * 0.7 ** n for n in range(21)]
+    assert gaps[-1] < 1
+    assert _watch_root(_RootWatch(0.0, 60.0), 1.0, gaps) is None
+    # At twice the pace, 30 iterations would not fit in 36 s: the LNS goes on at once.
+    assert _watch_root(_RootWatch(0.0, 60.0), 2.0, gaps) == ("pace", 6.0)
+
+
+def test_the_lns_stops_waiting_for_a_root_whose_gap_shrinks_too_slowly():
+    # A 300-s run: the LNS may go on after 100 s; the root's share ends at 180 s.  At 3 s
+    # per iteration its pace is fine, but its gap shrinks by 5 % per iteration: 134
+    # iterations from 1,000 to 1.
+    gaps = [None] * 15 + [1000 * 0.95 ** n for n in range(100)]
+    reason, when = _watch_root(_RootWatch(0.0, 300.0), 3.0, gaps, lp_value=3500.0)
+    assert reason == "slow convergence"
+    assert 100.0 < when <= 103.0
+    # Within 30 s of the root's deadline the prediction no longer counts.
+    for start, expected in ((140.0, "slow convergence"), (151.0, None)):
+        watch = _RootWatch(0.0, 300.0)
+        reasons = [watch.release(start + 3 * n, 40 + n, 3500.0, 3500.0 - 1000 * 0.95 ** n)
+                   for n in range(4)]
+        assert reasons == [None, None, None, expected]
+        assert watch.predicted_s() > 300
+    # A bound still below half the master's value past 100 s lets the LNS go on too.
+    watch = _RootWatch(0.0, 300.0)
+    assert watch.release(99.0, 30, 3500.0, 1000.0) is None
+    assert watch.release(101.0, 31, 3500.0, 1000.0) == "weak bound"
+
+
+def test_the_root_watch_predicts_from_the_last_three_iterations():
+    watch = _RootWatch(0.0, 300.0)
+    for now, bound in ((10.0, -5.0), (12.0, 100.0), (14.0, 200.0), (16.0, 300.0)):
+        watch.release(now, 5, 1000.0, bound)
+    # Only three gaps since the bound rose above 0.
+    assert watch.predicted_s() is None
+    watch.release(18.0, 6, 1000.0, 1000.0 - 900 * 0.5 ** 3)
+    # The gap halves every 2 s from 900: from 112.5, ln(112.5) / ln 2 more iterations.
+    assert abs(watch.predicted_s() - 2.0 * math.log(112.5) / math.log(2)) < 1e-9
+    watch.release(20.0, 7, 1000.0, 1000.0 - 900 * 0.5 ** 3)
+    watch.release(22.0, 8, 1000.0, 1000.0 - 900 * 0.5 ** 3)
+    watch.release(24.0, 9, 1000.0, 1000.0 - 900 * 0.5 ** 3)
+    assert watch.predicted_s() == math.inf
+    watch.release(26.0, 10, 1000.0, 999.5)
+    assert watch.predicted_s() == 0.0
+
+
 def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
         curtois_dir, monkeypatch):
     """The root runs on every worker with the LNS waiting; after a converged root, or one
@@ -403,6 +537,7 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
         lns._column_generation(model, options, shared, _Clock(options), 2)
         assert seen == [("root", waits, workers), ("support", False, 2)]
         assert ("colgen_lns_waited_s" in shared.stats) is not waits
+        assert shared.stats.get("colgen_lns_released") == (None if waits else "weak bound")
     monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 100.0)
     cases = [
         (False, "converged", [("root", True, 4), ("support", False, 2)]),
