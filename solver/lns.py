@@ -49,7 +49,9 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -133,8 +135,10 @@ class _Shared:
 
         ``exact=False`` says ``objective`` may overstate the roster's value: a solution
         CP-SAT reports before it has proved it optimal may leave a penalty's variable
-        above what its shifts imply (one shortfall too many: 100 on Curtois 19).  The
-        LNS then prices the roster exactly before its next step (see :meth:`settle`).
+        above what its shifts imply (one shortfall too many: 100 on Curtois 19).  LNS
+        steps from such a roster inherit the flag; the thread that offered it re-scores
+        the incumbent once its solve is over (see :meth:`settle`), so the search compares
+        real values and the progress report shows them.
         """
         with self.lock:
             if self.objective is not None and (objective > self.objective or
@@ -149,10 +153,15 @@ class _Shared:
         self.check_done()
         return True
 
-    def settle(self, version: int, objective: int) -> None:
-        """The exact value of incumbent ``version``, if it is still the incumbent."""
+    def settle(self, score: Callable[[frozenset], int | None]) -> None:
+        """Re-score the incumbent with ``score`` if its value may be overstated."""
         with self.lock:
-            if version != self.version:
+            if self.exact or self.keys is None:
+                return
+            keys, version = self.keys, self.version
+        objective = score(keys)
+        with self.lock:
+            if version != self.version or objective is None:
                 return
             improved = objective < self.objective
             self.objective = min(self.objective, objective)
@@ -313,6 +322,12 @@ def run_lns(model: RosterModel, options: SolveOptions, tracker: ProgressTracker,
     return status, set(shared.keys), bound
 
 
+def _validated(model: RosterModel, keys) -> int | None:
+    """Objective of a whole roster by the independent validator (None if not valid)."""
+    check = validate(model.problem, keys_to_roster(model, keys))
+    return check.objective if check.is_valid else None
+
+
 def _offer_warm_start(model: RosterModel, roster: Roster, shared: _Shared) -> None:
     """Start from the warm-start roster when it is complete and valid."""
     check = validate(model.problem, roster)
@@ -337,6 +352,7 @@ def _first_solution(model, options, shared, clock, workers, final=False):
         if status is Status.OPTIMAL:
             shared.optimal = True
             shared.done.set()
+    shared.settle(partial(_validated, model))
     return status
 
 
@@ -530,6 +546,7 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
         solver.parameters.linearization_level = 2
         with StopWatcher(solver, stop):
             solver.solve(cp, _OfferCallback(model, shared))
+        shared.settle(partial(_validated, model))
         rounds += 1
         with shared.lock:
             after = shared.objective
@@ -555,6 +572,7 @@ def _lp_bound_search(model, options, shared, clock, workers):
     solver.best_bound_callback = shared.raise_bound
     with StopWatcher(solver, _Stop(shared, shared.bound_stop)):
         code = solver.solve(model.cp, callback)
+    shared.settle(partial(_validated, model))
     status = _STATUS[code]
     if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
@@ -860,8 +878,7 @@ class _Search:
 
     def _score(self, keys) -> int | None:
         """Objective of a whole roster by the independent validator."""
-        check = validate(self.problem, keys_to_roster(self.model, keys))
-        return check.objective if check.is_valid else None
+        return _validated(self.model, keys)
 
     # -- improvement -------------------------------------------------------------------------
     def improve(self) -> None:
@@ -876,11 +893,6 @@ class _Search:
                 if shared.version != version:
                     version, inc = shared.version, _Incumbent(shared.keys, self.n_staff)
                 value, exact = shared.objective, shared.exact
-            if not exact:
-                # A roster from a CP-SAT callback: its value, exactly (see _Shared.offer).
-                scored = self._score(inc.keys)
-                shared.settle(version, value if scored is None else scored)
-                continue
             support = shared.support
             weights = [self.credit[k] if k != "guided" or support is not None else 0.0
                        for k in self.KINDS]
@@ -906,7 +918,7 @@ class _Search:
                     self.credit[kind] += 1.0
                     tally[1] += before - after
                     shared.stats["lns_improvements"] += 1
-                shared.offer(keys, value - (before - after), equal=True)
+                shared.offer(keys, value - (before - after), equal=True, exact=exact)
             top = float(self.n_days if kind == "days" else self.n_staff)
             if status is Status.OPTIMAL:
                 self.size[kind] = min(top, size * 1.1 + 0.2)

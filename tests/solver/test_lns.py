@@ -209,32 +209,34 @@ def test_a_step_short_of_optimal_is_priced_exactly():
     assert shared.objective - before + after == check.objective
 
 
-def test_an_overstated_incumbent_is_settled_before_the_next_step():
-    problem = ward(num_days=14, staff=8)
+def test_an_overstated_incumbent_is_settled_and_steps_from_it_inherit_the_doubt():
+    cover = tuple(CoverRequirement(day, "E", ideal=2, under_weight=10) for day in range(7))
+    problem = ward(num_days=7, staff=4, cover=cover)
     model, shared, search = make_search(problem)
-    search.construct()
-    keys, true = shared.keys, shared.objective
-    assert true == validate(problem, keys_to_roster(model, keys)).objective
-    # A CP-SAT callback offers the same roster at a value 50 too high, as not exact.
-    shared.objective = None
-    assert shared.offer(keys, true + 50, exact=False)
+    # A CP-SAT callback offers the empty roster (14 shortfalls: 140) at 50 too much.
+    assert shared.offer(frozenset(), 190, exact=False)
     assert not shared.exact
-    # A stale version is not settled.
-    shared.settle(shared.version - 1, true)
-    assert shared.objective == true + 50
+    # An LNS step from it gains what it gains, but its value is still in doubt.
     steps = []
 
-    def record(people, inc, free_days=None, placed=None, limit=None, evaluate=True, allowed=None):
+    def step(people, inc, free_days=None, placed=None, limit=None, evaluate=True, allowed=None):
         steps.append(shared.objective)
         shared.done.set()
-        return Status.UNKNOWN, None, None, None
+        return Status.OPTIMAL, {(0, day, 0) for day in range(7)}, 0, 70
 
-    search.sub_solve = record
+    search.sub_solve = step
+    search._neighbourhood = lambda kind, inc: ([0], None)
     search.improve()
-    # The first step already saw the exact value, and the progress report has it.
-    assert steps == [true]
-    assert shared.exact and shared.objective == true
-    assert search.shared.tracker.history[-1].objective == true
+    assert steps == [190]
+    assert shared.objective == 120 and not shared.exact
+    # The offering thread settles it once its solve is over: the real value, reported.
+    shared.settle(search._score)
+    assert shared.exact and shared.objective == 70
+    assert validate(problem, keys_to_roster(model, shared.keys)).objective == 70
+    assert shared.tracker.history[-1].objective == 70
+    # Settling an exact incumbent does nothing.
+    shared.settle(lambda keys: 0)
+    assert shared.objective == 70
 
 
 def test_lns_improves_a_constructed_roster_on_a_benchmark_ward(curtois_dir):
