@@ -805,8 +805,8 @@ class _Search:
     def _price(self, sub: RosterModel, keys) -> int | None:
         """The sub-model's objective at the roster ``keys``, which becomes its complete hint.
 
-        The incumbent is complete, hence feasible in the sub-model; fixing every shift
-        variable to it prices it.  Every variable is then hinted with its value there,
+        The incumbent, or a step's solution, is complete, hence feasible in the
+        sub-model; fixing every shift variable to it prices it.  Every variable is then hinted with its value there,
         not only the shift variables: CP-SAT takes a complete, feasible hint as its first
         solution before the search starts, whereas a hint of the shift variables alone is
         rebuilt in a dive, which on larger sub-models (Curtois 13, five people over the
