@@ -46,6 +46,11 @@ SCALE = 100_000
 # artificial slack before its columns can meet the minimum (a relaxation either way).
 ARTIFICIAL_COST = 10**6
 COUPLING_RULES = {names.COVER_UNDER, names.COVER_OVER, names.FAIRNESS}
+# Rules whose penalty is an affine expression of the shift and work literals: any
+# solution of a pricing problem gives their exact value, optimal or not.  (The others
+# use a slack variable bounded from below, which only an optimal solution holds at its
+# least.)
+EXACT_RULES = {names.SHIFT_ON_REQUEST, names.SHIFT_OFF_REQUEST, names.MINIMAL_CHANGE}
 # A pricing problem has this long at most; the pricing parameters (full LP, no probing or
 # symmetry detection) cut one person's 56-day pricing on Curtois 17 from 1.25 s to 0.12 s.
 PRICING_LIMIT_S = 2.0
@@ -76,11 +81,15 @@ STOP_AT_INTEGER_BOUND = True
 class _Person:
     """One person's pricing model: their own rules and costs, shifts priced by the duals."""
 
-    def __init__(self, problem, i: int, offsets: tuple[int, ...], terms: list[str]) -> None:
+    def __init__(self, problem, i: int, terms: list[str]) -> None:
         self.i = i
         person = problem.staff[i]
-        self.model = m = build_model(problem, restriction=Restriction(people=(i,), cover=offsets))
+        restriction = Restriction(people=(i,), cover=(), coupling=False)
+        self.model = m = build_model(problem, restriction=restriction)
         own = [p for p in m.penalties if p.rule not in COUPLING_RULES]
+        # Whether every solution's own cost is exact (see EXACT_RULES); the fairness
+        # counts always are (sums of shift literals and weekend maxima).
+        self.exact = all(p.rule in EXACT_RULES for p in own)
         self.own = cp_model.LinearExpr.weighted_sum([p.expr for p in own], [p.weight for p in own])
         self.keys = [(day, k) for (_, day, k), var in m.x.items() if var is not m.true]
         self.vars = [m.x[i, day, k] for day, k in self.keys]
@@ -143,8 +152,7 @@ class ColumnGeneration:
         self.workers, self.seed = workers, seed
         self.n = len(problem.staff)
         self.terms = [t for t in ("nights", "weekends", "unpopular") if problem.fairness.weight(t)]
-        offsets = tuple(max(need.minimum, need.ideal or 0) + 1 for need in problem.cover)
-        self.people = [_Person(problem, i, offsets, self.terms) for i in range(self.n)]
+        self.people = [_Person(problem, i, self.terms) for i in range(self.n)]
         self.pool: list[dict[Column, pywraplp.Variable]] = [{} for _ in range(self.n)]
         self.iterations = 0
         self.converged = False
@@ -317,10 +325,12 @@ class ColumnGeneration:
         code = solver.solve(cp, collector)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return [], None
-        # Only an optimal solution is sure to have the person's own penalty terms at their
-        # least (the others are priced again before they join the master).
+        # Unless the person's own costs are all exact, only an optimal solution is sure to
+        # have their penalty terms at their least (the others are priced again before they
+        # join the master).
         last = len(collector.found) - 1
-        found = [(column, cost, counts, code == cp_model.OPTIMAL and not gap and n == last)
+        found = [(column, cost, counts,
+                  p.exact or (code == cp_model.OPTIMAL and not gap and n == last))
                  for n, (_, column, cost, counts) in enumerate(collector.found)]
         return found, (solver.best_objective_bound - error) / SCALE
 

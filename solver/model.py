@@ -55,6 +55,10 @@ class Restriction:
     With a ``window`` the model also decides only some days: a fixed day enters every
     rule as a constant (the literal :attr:`RosterModel.true`, or a plain ``True`` /
     ``False`` in sequence patterns), as history days already do before day 0.
+
+    Without ``coupling`` the model leaves out the rules that tie people together (cover
+    and the fairness spreads; ``cover`` is then ignored): what is left is the people's
+    own rules and costs, which column generation prices.
     """
 
     people: tuple[int, ...]
@@ -66,6 +70,7 @@ class Restriction:
     # its objective differs from the whole one by a constant.
     window: tuple[int, int] | None = None
     fixed: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
+    coupling: bool = True
 
 
 @dataclass
@@ -137,6 +142,11 @@ class RosterModel:
         the rules skip it, so a window's sub-model costs only what its days need.
         """
         return first < self.span[1] and last >= self.span[0]
+
+    @property
+    def coupled(self) -> bool:
+        """Whether the model has the rules that tie people together (see Restriction)."""
+        return self.restriction is None or self.restriction.coupling
 
     def cover_offset(self, index: int) -> int:
         """How many people outside a restricted model work cover requirement ``index``."""
@@ -562,6 +572,8 @@ def add_max_weekends(m: RosterModel) -> None:
 def add_cover_minimum(m: RosterModel) -> None:
     """At least ``minimum`` skilled staff on each shift (hard)."""
     problem = m.problem
+    if not m.coupled:
+        return
     for index, need in enumerate(problem.cover):
         needed = need.minimum - m.cover_offset(index)
         if needed <= 0 or not m.in_window(need.day):
@@ -575,6 +587,8 @@ def add_cover_minimum(m: RosterModel) -> None:
 def add_cover_ideal(m: RosterModel) -> None:
     """Each person short of / over the ideal cover costs its under / over weight."""
     problem = m.problem
+    if not m.coupled:
+        return
     for index, need in enumerate(problem.cover):
         if not m.in_window(need.day):
             continue
@@ -646,6 +660,8 @@ def add_complete_weekends(m: RosterModel) -> None:
 def add_fairness(m: RosterModel) -> None:
     """Cost the spread of nights, weekends and unpopular shifts relative to contract."""
     problem = m.problem
+    if not m.coupled:
+        return
     fairness = problem.fairness
     for term in ("nights", "weekends", "unpopular"):
         weight = fairness.weight(term)

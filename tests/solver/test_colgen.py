@@ -13,9 +13,10 @@ from solver import (
     CoverRequirement, Fairness, ProblemError, Request, RequestKind, SolveOptions, Status,
     solve, validate,
 )
-from solver import colgen
-from solver.colgen import ColumnGeneration
-from solver.model import build_model
+from solver import Roster, Rules, colgen
+from solver import result as names
+from solver.colgen import ColumnGeneration, _Person
+from solver.model import Restriction, build_model
 from solver.solve import keys_to_roster
 
 from .helpers import CURTOIS, solve_checked, ward
@@ -64,6 +65,86 @@ def test_bound_never_passes_the_exhaustive_optimum_and_columns_cost_what_the_val
     check = validate(problem, keys_to_roster(cg.model, keys))
     if check.is_valid:
         assert check.objective >= expected
+
+
+class _EverySolution:
+    """Collects each solution of a person's model: its column and its own cost."""
+
+    def __init__(self, person: _Person):
+        from ortools.sat.python import cp_model
+
+        class Callback(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(inner) -> None:
+                column = {key for key, var in zip(person.keys, person.vars) if inner.boolean_value(var)}
+                self.found.append((column, inner.value(person.own)))
+
+        self.found: list[tuple[set, int]] = []
+        self.callback = Callback()
+
+
+def every_solution(person: _Person) -> list[tuple[set, int]]:
+    """All solutions of a person's pricing model, whatever their cost."""
+    from ortools.sat.python import cp_model
+
+    cp = person.model.cp.clone()
+    cp.clear_objective()
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True
+    solver.parameters.num_workers = 1
+    collector = _EverySolution(person)
+    assert solver.solve(cp, collector.callback) == cp_model.OPTIMAL
+    return collector.found
+
+
+def own_cost_ward(**rules):
+    """Two nurses, five days, with requests and a reference roster to keep to."""
+    problem = ward(num_days=5, staff=2)
+    requests = (Request("n0", 1, "E", 4, RequestKind.ON), Request("n0", 3, None, 2, RequestKind.OFF))
+    reference = Roster.of([("n0", 0, "L"), ("n0", 4, "N")])
+    staff = tuple(replace(p, max_minutes=3 * 480) for p in problem.staff)
+    return replace(problem, staff=staff, requests=requests, reference=reference, change_weight=3,
+                   rules=Rules(**rules))
+
+
+def test_a_pricing_model_leaves_out_cover_and_fairness():
+    # Cover that one nurse alone cannot give, and fairness spreads.
+    problem = replace(busy_ward(), cover=tuple(
+        CoverRequirement(day, "E", minimum=2, ideal=3, under_weight=10) for day in range(5)))
+    m = build_model(problem, restriction=Restriction(people=(0,), cover=(), coupling=False))
+    assert not {p.rule for p in m.penalties} & colgen.COUPLING_RULES
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    assert solver.solve(m.cp) == cp_model.OPTIMAL
+    # With coupling, the same restriction (nobody else working) cannot meet the minimum.
+    coupled = build_model(problem, restriction=Restriction(people=(0,), cover=(0,) * 5))
+    assert solver.solve(coupled.cp) == cp_model.INFEASIBLE
+
+
+def test_every_solution_of_a_pricing_model_with_exact_rules_has_its_real_own_cost():
+    problem = own_cost_ward()
+    model = build_model(problem)
+    person = _Person(problem, 0, [])
+    assert person.exact
+    found = every_solution(person)
+    assert len(found) > 100
+    for column, own in found:
+        roster = keys_to_roster(model, {(0, day, k) for day, k in column})
+        assert own == person_cost(problem, "n0", roster)
+
+
+def test_a_pricing_model_with_a_slack_penalty_is_not_exact():
+    # Split weekends are costed through a slack variable that a solution may leave at 1
+    # on a whole weekend: only an optimal solution is sure to price it right.
+    problem = replace(own_cost_ward(complete_weekends_weight=7), horizon=ward(num_days=7).horizon,
+                      reference=None, change_weight=0)
+    model = build_model(problem)
+    person = _Person(problem, 0, [])
+    assert not person.exact
+    overstated = [(column, own) for column, own in every_solution(person)
+                  if own > person_cost(problem, "n0", keys_to_roster(
+                      model, {(0, day, k) for day, k in column}))]
+    assert overstated
 
 
 def busy_ward(**changes):
