@@ -88,6 +88,13 @@ COLGEN_ROOT_SHARE = 0.6
 SUPPORT_ROUND_SHARE = 0.1
 SUPPORT_ROUND_MIN_S = 10.0
 SUPPORT_STALL = 2
+# Guided steps start, when the relaxation's support arrives, with the highest credit of
+# any kind, not the initial 1.  The support arrives late (on Curtois 19 at 300 s, after a
+# root of 180 s), when kinds that gained much on a poor roster have a high credit: two
+# runs of 19 with the same course gave 47 guided steps (gain 2,338; 3,224 in the end)
+# and 7 (gain 13; 4,104).  A fixed share of a third instead helped 19 and 15 but cost
+# Curtois 8 (60 s) its better rosters: none of four seeds within 2 % against two.
+GUIDED_CREDIT = True
 # The LNS waits for column generation's root (see _column_generation) until this share of
 # the time limit at most if the Lagrangian bound is then still below half the master's
 # value.  Curtois 12 at 60 s: 0.8-0.9 at 20 s, converged at 33 s; the heading-in (bound
@@ -99,8 +106,15 @@ LNS_WAIT_SHARE = 1 / 3
 # and, past LNS_WAIT_SHARE, when this share of the time its gap's recent shrinking
 # predicts it needs to converge would take it past its deadline, unless that deadline is
 # less than RELEASE_MIN_GAIN of the time limit away (see _RootWatch).
+# The prediction runs long, since the gap shrinks faster as the root nears its end, and
+# over the last three iterations alone it jumps from one iteration to the next: on
+# Curtois 19 (300 s) those said 114-178 s at 100-117 s where 85-89 s followed, and the
+# last ten at most 1.7 times what followed.  A release there leaves the root unconverged
+# on one worker: 3,569 and 3,463 (released at 101 s and 141 s) against 3,224 for a run
+# whose root converged at 180 s.  On a slower machine the prediction said 490 s at 102 s.
 RELEASE_ITERATIONS = 30
-RELEASE_PREDICTION_SHARE = 0.5
+RELEASE_PREDICTION_SHARE = 0.25
+PREDICTION_ITERATIONS = 10
 RELEASE_MIN_GAIN = 0.1
 
 
@@ -362,9 +376,10 @@ class _RootWatch:
     It records, at each iteration, the gap between the master's value and the best
     Lagrangian bound.  The root converges once that gap is below 1 (the integer bound is
     then final), and near the end the gap shrinks by a steady factor per iteration, so
-    the last few iterations predict how long the rest will take.  On Curtois 12 that
-    prediction runs long (at 20 s of 60, 25 iterations to go where 16 followed), hence
-    only a share of it counts.  Near the root's deadline a release would give the LNS
+    the last ``PREDICTION_ITERATIONS`` predict how long the rest will take.  That
+    prediction runs long (Curtois 12 at 20 s of 60: 25 iterations to go where 16
+    followed; 19 at 100-150 s of 300: up to 1.7 times what followed), hence only a
+    quarter of it counts (``RELEASE_PREDICTION_SHARE``).  Near the root's deadline a release would give the LNS
     little time and could cost the root its convergence (Curtois 15 at 300 s on a slow
     machine: predicted 44 s at 166 s, converged at 169 s), so the prediction counts only
     until ``RELEASE_MIN_GAIN`` of the time limit before the deadline.
@@ -378,20 +393,21 @@ class _RootWatch:
         self.gaps: list[tuple[float, float]] = []
 
     def predicted_s(self) -> float | None:
-        """Seconds to a gap below 1 at the pace and shrinking of the last three
-        iterations (inf when the gap did not shrink), or None while the bound is not
-        yet above 0 or fewer than four gaps are known."""
-        if len(self.gaps) < 4:
+        """Seconds to a gap below 1 at the pace and shrinking of the last
+        ``PREDICTION_ITERATIONS`` iterations (inf when the gap did not shrink), or None
+        while fewer gaps than that are known since the bound rose above 0."""
+        n = PREDICTION_ITERATIONS
+        if len(self.gaps) <= n:
             return None
-        (then, before), (now, gap) = self.gaps[-4], self.gaps[-1]
+        (then, before), (now, gap) = self.gaps[-1 - n], self.gaps[-1]
         if not before < math.inf:
             return None
         if gap <= 1.0:
             return 0.0
-        factor = (gap / before) ** (1 / 3)
+        factor = (gap / before) ** (1 / n)
         if factor >= 1.0:
             return math.inf
-        return (now - then) / 3 * math.log(gap) / -math.log(factor)
+        return (now - then) / n * math.log(gap) / -math.log(factor)
 
     def release(self, now: float, iterations: int, lp_value: float, bound: float) -> str | None:
         """Record an iteration's state; why the LNS should go on now, or None."""
@@ -677,6 +693,7 @@ class _Search:
                      "deep": float(min(self.n_staff, 2 * people)),
                      "guided": float(min(self.n_staff, 4 * people))}
         self.credit = {kind: 1.0 for kind in self.KINDS}
+        self.guided_started = False
         self.sub_limit = 0.3
         # A deep step gets longer, within a thirtieth of the time limit.
         self.limits = {kind: self.sub_limit for kind in self.KINDS}
@@ -894,9 +911,7 @@ class _Search:
                     version, inc = shared.version, _Incumbent(shared.keys, self.n_staff)
                 value, exact = shared.objective, shared.exact
             support = shared.support
-            weights = [self.credit[k] if k != "guided" or support is not None else 0.0
-                       for k in self.KINDS]
-            kind = rng.choices(self.KINDS, weights=weights)[0]
+            kind = self._choose_kind(support is not None)
             people, days = self._neighbourhood(kind, inc)
             started = time.perf_counter()
             status, new, after, before = self.sub_solve(
@@ -925,6 +940,18 @@ class _Search:
             else:
                 self.size[kind] = max(1.0, size * 0.85)
             self.credit[kind] = max(0.3, self.credit[kind] * 0.95)
+
+    def _choose_kind(self, guided: bool) -> str:
+        """A kind of step, drawn by credit; ``guided`` steps only with a support, and
+        from its first one with the highest credit of any kind (see ``GUIDED_CREDIT``)."""
+        kinds = [k for k in self.KINDS if k != "guided"]
+        if guided:
+            if not self.guided_started:
+                self.guided_started = True
+                if GUIDED_CREDIT:
+                    self.credit["guided"] = max(self.credit[k] for k in self.KINDS)
+            kinds.append("guided")
+        return self.rng.choices(kinds, weights=[self.credit[k] for k in kinds])[0]
 
     def _neighbourhood(self, kind: str, inc: _Incumbent) -> tuple[list[int], set[int] | None]:
         """The people to free, and the days (None: the whole horizon)."""
