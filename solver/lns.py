@@ -375,12 +375,13 @@ class _RootWatch:
 
     It records, at each iteration, the gap between the master's value and the best
     Lagrangian bound.  The root converges once that gap is below 1 (the integer bound is
-    then final), and near the end the gap shrinks by a steady factor per iteration, so
-    the last ``PREDICTION_ITERATIONS`` predict how long the rest will take.  That
-    prediction runs long (Curtois 12 at 20 s of 60: 25 iterations to go where 16
-    followed; 19 at 100-150 s of 300: up to 1.7 times what followed), hence only a
-    quarter of it counts (``RELEASE_PREDICTION_SHARE``).  Near the root's deadline a release would give the LNS
-    little time and could cost the root its convergence (Curtois 15 at 300 s on a slow
+    then final), and near the end the gap shrinks by a roughly steady factor per
+    iteration, so the last ``PREDICTION_ITERATIONS`` predict how long the rest will
+    take.  That prediction runs long, the shrinking speeding up towards the end
+    (Curtois 12 at 20 s of 60: 25 iterations to go where 16 followed; 19 at 100-150 s
+    of 300: up to 1.7 times what followed), hence only a quarter of it counts
+    (``RELEASE_PREDICTION_SHARE``).  Near the root's deadline a release would give the
+    LNS little time and could cost the root its convergence (Curtois 15 at 300 s on a slow
     machine: predicted 44 s at 166 s, converged at 169 s), so the prediction counts only
     until ``RELEASE_MIN_GAIN`` of the time limit before the deadline.
     """
@@ -900,7 +901,7 @@ class _Search:
     # -- improvement -------------------------------------------------------------------------
     def improve(self) -> None:
         """The LNS loop."""
-        shared, rng = self.shared, self.rng
+        shared = self.shared
         version, inc = -1, None
         while not shared.should_stop() and self.clock.remaining() > 0.05:
             if shared.lns_waits.is_set():
