@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from ortools.sat.python import cp_model
 
 from solver import (
     CoverRequirement, Fairness, ProblemError, Request, RequestKind, SolveOptions, Status,
@@ -67,32 +68,29 @@ def test_bound_never_passes_the_exhaustive_optimum_and_columns_cost_what_the_val
         assert check.objective >= expected
 
 
-class _EverySolution:
+class _EverySolution(cp_model.CpSolverSolutionCallback):
     """Collects each solution of a person's model: its column and its own cost."""
 
     def __init__(self, person: _Person):
-        from ortools.sat.python import cp_model
-
-        class Callback(cp_model.CpSolverSolutionCallback):
-            def on_solution_callback(inner) -> None:
-                column = {key for key, var in zip(person.keys, person.vars) if inner.boolean_value(var)}
-                self.found.append((column, inner.value(person.own)))
-
+        super().__init__()
+        self.person = person
         self.found: list[tuple[set, int]] = []
-        self.callback = Callback()
+
+    def on_solution_callback(self) -> None:
+        p = self.person
+        column = {key for key, var in zip(p.keys, p.vars) if self.boolean_value(var)}
+        self.found.append((column, self.value(p.own)))
 
 
 def every_solution(person: _Person) -> list[tuple[set, int]]:
     """All solutions of a person's pricing model, whatever their cost."""
-    from ortools.sat.python import cp_model
-
     cp = person.model.cp.clone()
     cp.clear_objective()
     solver = cp_model.CpSolver()
     solver.parameters.enumerate_all_solutions = True
     solver.parameters.num_workers = 1
     collector = _EverySolution(person)
-    assert solver.solve(cp, collector.callback) == cp_model.OPTIMAL
+    assert solver.solve(cp, collector) == cp_model.OPTIMAL
     return collector.found
 
 
@@ -112,8 +110,6 @@ def test_a_pricing_model_leaves_out_cover_and_fairness():
         CoverRequirement(day, "E", minimum=2, ideal=3, under_weight=10) for day in range(5)))
     m = build_model(problem, restriction=Restriction(people=(0,), cover=(), coupling=False))
     assert not {p.rule for p in m.penalties} & colgen.COUPLING_RULES
-    from ortools.sat.python import cp_model
-
     solver = cp_model.CpSolver()
     assert solver.solve(m.cp) == cp_model.OPTIMAL
     # With coupling, the same restriction (nobody else working) cannot meet the minimum.
