@@ -21,7 +21,9 @@ one of them times out.
 
 The LP's solution then guides the search for rosters: :meth:`ColumnGeneration.support`
 gives, per person, the shifts their columns with a weight above 0 hold, and the LNS
-(``solver.lns._support_search``) searches the whole model limited to them.
+(``solver.lns._support_search``) searches the whole model limited to them.  With
+``track_support`` each iteration keeps its master's support, so the LNS's guided steps
+can use it while the root finishes.
 """
 
 from __future__ import annotations
@@ -161,6 +163,10 @@ class ColumnGeneration:
         self.center: list[float] | None = None
         self.best_bound = -math.inf
         self.lp_value = math.inf  # the master's value at the last iteration
+        # With track_support, each iteration keeps the support of its master's solution
+        # (see support()), for the LNS's guided steps while the root goes on.
+        self.track_support = False
+        self.latest_support: tuple[list[set], list[Column]] | None = None
         self._build_master()
 
     # -- the master LP ---------------------------------------------------------------------
@@ -353,6 +359,8 @@ class ColumnGeneration:
         if not self.solve_master():
             return None
         value = self.lp_value = self.objective.Value()
+        if self.track_support:
+            self.latest_support = self._support_of_solution()
         y_lp = self._duals()
         pis = [row.dual_value() for row in self.convexity]
         smooth = self.center is not None and SMOOTHING > 0
@@ -462,6 +470,10 @@ class ColumnGeneration:
         weight above 0, and their heaviest column (None when the LP fails)."""
         if not self.solve_master():
             return None
+        return self._support_of_solution()
+
+    def _support_of_solution(self) -> tuple[list[set], list[Column]]:
+        """:meth:`support` at the master's current solution (before columns join it)."""
         shifts: list[set] = []
         heaviest: list[Column] = []
         for pool in self.pool:

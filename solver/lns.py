@@ -116,6 +116,14 @@ RELEASE_ITERATIONS = 30
 RELEASE_PREDICTION_SHARE = 0.25
 PREDICTION_ITERATIONS = 10
 RELEASE_MIN_GAIN = 0.1
+# Past LNS_WAIT_SHARE, a root whose gap is down to this share of the master's value lets
+# the LNS go on with the master's support for its guided steps, renewed at each further
+# iteration, while the root goes on on its own workers (see _column_generation).  The
+# last 2 % of 19's gap took a third of its root (the recorded trace: 2 % at 120 s,
+# converged at 179 s); on a slower machine its root reached its 180-s deadline still at
+# 1-2 %, and guided steps only began then.  19 at 300 s, seeds 0 and 1: 3,199 and 3,220
+# against 3,380 and 3,334; with the root kept on every worker, 3,397 and 3,381.
+EARLY_SUPPORT_GAP = 0.02
 
 
 class _Shared:
@@ -383,7 +391,9 @@ class _RootWatch:
     (``RELEASE_PREDICTION_SHARE``).  Near the root's deadline a release would give the
     LNS little time and could cost the root its convergence (Curtois 15 at 300 s on a slow
     machine: predicted 44 s at 166 s, converged at 169 s), so the prediction counts only
-    until ``RELEASE_MIN_GAIN`` of the time limit before the deadline.
+    until ``RELEASE_MIN_GAIN`` of the time limit before the deadline.  A root nearly
+    converged (its gap within ``EARLY_SUPPORT_GAP`` of the master's value) lets the LNS
+    go on too, with the master's support (see :func:`_column_generation`).
     """
 
     def __init__(self, started: float, time_limit_s: float) -> None:
@@ -421,6 +431,8 @@ class _RootWatch:
             return None
         if bound < 0.5 * lp_value:
             return "weak bound"
+        if lp_value - bound <= EARLY_SUPPORT_GAP * lp_value:
+            return "near convergence"
         predicted = self.predicted_s()
         if (predicted is not None and now <= self.last_prediction
                 and now + RELEASE_PREDICTION_SHARE * predicted > self.deadline):
@@ -451,15 +463,17 @@ def _column_generation(model, options, shared, clock, workers):
     alone on its worker.  The LNS goes on (and the root keeps only its own workers) when
     the root is not worth the wait (:class:`_RootWatch`): its pace is too slow, or after
     ``LNS_WAIT_SHARE`` of the time limit its Lagrangian bound is still below half the
-    master's value or its gap shrinks too slowly.  On Curtois 13 and 19 at 300 s, waiting
-    for the whole 180-s root and its support search ended at 2,809 and 4,222, against
-    2,085 and 3,383 with the LNS on both workers.  Once the root is over, the support
-    search keeps the bound thread's own workers and the LNS goes on beside it.  Giving
-    the support search every worker
-    (the LNS waiting) proved 12's optimum in 6 runs of 6 at 60 s against 5 of 8, but
-    left 8 at 1,396-1,399 (13 shortfalls) in 6 runs of 9, against 2 of 12 with the LNS
-    beside it; a first support round on every worker and the LNS after it did no better
-    on 8 (5 runs of 8 at 1,396 or more).
+    master's value or its gap shrinks too slowly; or past that point its gap is down to
+    ``EARLY_SUPPORT_GAP`` of the master's value, when the guided steps start at once from
+    the master's support, renewed at each further iteration of the root.  On Curtois 13
+    and 19 at 300 s, waiting for the whole 180-s root and its support search ended at
+    2,809 and 4,222, against 2,085 and 3,383 with the LNS on both workers.  Once the root
+    is over, the support search keeps the bound thread's own workers and the LNS goes on
+    beside it.  Giving the support search every worker (the LNS waiting) proved 12's
+    optimum in 6 runs of 6 at 60 s against 5 of 8, but left 8 at 1,396-1,399 (13
+    shortfalls) in 6 runs of 9, against 2 of 12 with the LNS beside it; a first support
+    round on every worker and the LNS after it did no better on 8 (5 runs of 8 at 1,396
+    or more).
     """
     from solver.colgen import ColumnGeneration
 
@@ -486,6 +500,8 @@ def _column_generation(model, options, shared, clock, workers):
         def before_iteration() -> None:
             nonlocal waits
             take_incumbent()
+            if cg.latest_support is not None:
+                shared.support = [set(shifts) for shifts in cg.latest_support[0]]
             if not waits:
                 return
             now = time.perf_counter()
@@ -497,6 +513,12 @@ def _column_generation(model, options, shared, clock, workers):
                 shared.lns_waits.clear()
                 shared.stats["colgen_lns_waited_s"] = round(now - started, 2)
                 shared.stats["colgen_lns_released"] = reason
+                if reason == "near convergence":
+                    # The guided steps start now, from the master's support.
+                    support = cg.support()
+                    if support is not None:
+                        shared.support = [set(shifts) for shifts in support[0]]
+                    cg.track_support = True
 
         def raise_bound(bound: int) -> None:
             # Every weight is at least 0, so is every objective: early Lagrangian bounds

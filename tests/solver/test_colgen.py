@@ -357,3 +357,26 @@ def test_support_search_keeps_to_the_relaxations_shifts_and_improves_the_incumbe
     # Every shift of the new roster is in the support or was the incumbent's.
     assert all((day, k) in allowed[i] or (i, day, k) in incumbent for i, day, k in shared.keys)
     assert shared.stats["colgen_support_rounds"] >= lns.SUPPORT_STALL
+
+
+def test_a_tracked_root_keeps_the_support_of_each_iterations_master():
+    """With ``track_support`` each iteration keeps the support of the master it solved,
+    before its new columns join; untracked, none is kept."""
+    cg = column_generation(soft_ward())
+    assert cg._seed_columns()
+    cg.iterate()
+    assert cg.latest_support is None
+    cg.track_support = True
+    kept = []
+    for _ in range(200):
+        value, bound, added = cg.iterate()
+        kept.append(cg.latest_support)
+        if not added:
+            break
+    assert not added and len(kept) > 1
+    # No column joined since the last solve: what it kept is the master's support now.
+    assert kept[-1] == cg.support()
+    # Each support holds only columns of the pool and shifts of those columns.
+    for allowed, heaviest in kept:
+        assert all(column in cg.pool[i] and column <= allowed[i]
+                   for i, column in enumerate(heaviest))

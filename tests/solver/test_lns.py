@@ -449,12 +449,16 @@ def _watch_root(watch, seconds_per_iteration, gaps, lp_value=4000.0):
     return None
 
 
-def test_the_lns_waits_for_a_root_that_will_converge_in_its_share():
+def test_the_lns_waits_for_a_root_that_will_converge_in_its_share(monkeypatch):
     # A 60-s run: the LNS may go on after 20 s; the root's share ends at 36 s.  This root
     # heads in for 15 iterations at 1 s each, then its gap shrinks by 30 % per iteration
     # until it converges at 36 s.
     gaps = [None] * 15 + [1000 * 0.7 ** n for n in range(21)]
     assert gaps[-1] < 1
+    # Its gap is within 2 % of the master's value (4,000) from 24 s (58): the LNS goes on
+    # then, with the support, and not for the prediction before.
+    assert _watch_root(_RootWatch(0.0, 60.0), 1.0, gaps) == ("near convergence", 24.0)
+    monkeypatch.setattr(lns, "EARLY_SUPPORT_GAP", 0.0)
     assert _watch_root(_RootWatch(0.0, 60.0), 1.0, gaps) is None
     # At twice the pace, 30 iterations would not fit in 36 s: the LNS goes on at once.
     assert _watch_root(_RootWatch(0.0, 60.0), 2.0, gaps) == ("pace", 6.0)
@@ -509,6 +513,10 @@ def test_the_lns_waits_for_a_root_whose_gap_shrinks_faster_near_its_end(monkeypa
                 return reason, now
         return None
 
+    # The gap is within 2 % of the master's value from 119.6 s (58.3): the LNS goes on
+    # with the support from there.  The prediction alone never lets it go.
+    assert first_release() == ("near convergence", 119.6)
+    monkeypatch.setattr(lns, "EARLY_SUPPORT_GAP", 0.0)
     assert first_release() is None
     # Half of a prediction from the last three iterations let the LNS go on at 104.6 s,
     # leaving the root to finish on one worker: it did not converge by its deadline.
@@ -563,21 +571,34 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
     monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 0.0)
 
     def iterate_once(self, on_bound, before_each=None, deadline=None):
+        assert self._seed_columns()
         self.best_bound, self.lp_value = bound, 100.0
         before_each()
         seen.append(("root", shared.lns_waits.is_set(), self.workers))
         self.iterations = 1
+        tracked.append(self.track_support)
         return True
 
     monkeypatch.setattr(colgen.ColumnGeneration, "run_root", iterate_once)
-    for bound, waits, workers in ((40, False, 2), (60, True, 4)):
+    # A gap within EARLY_SUPPORT_GAP of the master's value lets the LNS go on too, with
+    # the master's support for its guided steps, and the root keeps each iteration's.
+    for bound, waits, workers, reason in ((40, False, 2, "weak bound"), (60, True, 4, None),
+                                          (99, False, 2, "near convergence")):
         seen.clear()
+        tracked = []
         options = SolveOptions(time_limit_s=5, workers=4, explain=False)
         shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
         lns._column_generation(model, options, shared, _Clock(options), 2)
         assert seen == [("root", waits, workers), ("support", False, 2)]
         assert ("colgen_lns_waited_s" in shared.stats) is not waits
-        assert shared.stats.get("colgen_lns_released") == (None if waits else "weak bound")
+        assert shared.stats.get("colgen_lns_released") == reason
+        near = reason == "near convergence"
+        assert tracked == [near]
+        if near:
+            assert len(shared.support) == len(model.problem.staff)
+            assert all(shared.support)
+        else:
+            assert shared.support is None
     monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 100.0)
     cases = [
         (False, "converged", [("root", True, 4), ("support", False, 2)]),
