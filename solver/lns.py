@@ -501,7 +501,7 @@ def _column_generation(model, options, shared, clock, workers):
             nonlocal waits
             take_incumbent()
             if cg.latest_support is not None:
-                shared.support = [set(shifts) for shifts in cg.latest_support[0]]
+                shared.support = cg.latest_support[0]
             if not waits:
                 return
             now = time.perf_counter()
@@ -517,7 +517,7 @@ def _column_generation(model, options, shared, clock, workers):
                     # The guided steps start now, from the master's support.
                     support = cg.support()
                     if support is not None:
-                        shared.support = [set(shifts) for shifts in support[0]]
+                        shared.support = support[0]
                     cg.track_support = True
 
         def raise_bound(bound: int) -> None:
