@@ -124,6 +124,16 @@ RELEASE_MIN_GAIN = 0.1
 # 1-2 %, and guided steps only began then.  19 at 300 s, seeds 0 and 1: 3,199 and 3,220
 # against 3,380 and 3,334; with the root kept on every worker, 3,397 and 3,381.
 EARLY_SUPPORT_GAP = 0.02
+# Above this many shift variables the support search holds every worker (the LNS waits)
+# and its first round starts from the master's heaviest columns, not the incumbent, with
+# the time left.  There an LNS step is slow (Curtois 13, 39,936 shift variables: about
+# 200 steps in the 180 s after its root) and CP-SAT's own LNS inside the support search
+# needs a second worker (on one it runs none).  13 at 300 s, seeds 0 and 1: 1,752 and
+# 1,850 against 2,889 (seed 0) with the LNS beside a one-worker support search; 2,155 and
+# 2,787 on every worker from the incumbent (the constructed roster: the LNS waited for
+# the root) in 30-s rounds; 1,952 and 2,148 from the heaviest columns in 30-s rounds.
+# Curtois 1-12 and 14-19 have at most 10,452 shift variables.
+SUPPORT_EVERY_WORKER_VARIABLES = 20_000
 
 
 class _Shared:
@@ -473,7 +483,9 @@ def _column_generation(model, options, shared, clock, workers):
     optimum in 6 runs of 6 at 60 s against 5 of 8, but left 8 at 1,396-1,399 (13
     shortfalls) in 6 runs of 9, against 2 of 12 with the LNS beside it; a first support
     round on every worker and the LNS after it did no better on 8 (5 runs of 8 at 1,396
-    or more).
+    or more).  On a large model, where LNS steps are slow, the support search holds every
+    worker and starts from the master's heaviest columns
+    (``SUPPORT_EVERY_WORKER_VARIABLES``).
     """
     from solver.colgen import ColumnGeneration
 
@@ -535,21 +547,33 @@ def _column_generation(model, options, shared, clock, workers):
         shared.stats["colgen_gave_up"] = cg.gave_up
         if not converged and (cg.gave_up or cg.iterations == 0):
             return
-        # The LNS goes on beside the support search in every case (see the docstring).
-        shared.lns_waits.clear()
-        _support_search(model, options, shared, clock, workers, cg, stop, take_incumbent)
+        # The LNS goes on beside the support search, but on a large model (see
+        # SUPPORT_EVERY_WORKER_VARIABLES) it waits while the search holds every worker.
+        every = not options.deterministic and len(model.x) > SUPPORT_EVERY_WORKER_VARIABLES
+        if every:
+            shared.lns_waits.set()
+        else:
+            shared.lns_waits.clear()
+        _support_search(model, options, shared, clock, options.workers if every else workers,
+                        cg, stop, take_incumbent, alone=every)
         shared.stats["colgen_support_s"] = round(time.perf_counter() - started - root_s, 2)
     finally:
         shared.lns_waits.clear()
 
 
-def _support_search(model, options, shared, clock, workers, cg, stop, take_incumbent) -> None:
+def _support_search(model, options, shared, clock, workers, cg, stop, take_incumbent,
+                    alone: bool = False) -> None:
     """Rounds of the whole model limited to the shifts the relaxation uses.
 
     Each round re-solves the master (with the incumbent's columns in it) and allows each
     person only the shifts of their columns with a weight above 0, and their incumbent
-    shifts; CP-SAT then searches that space from the incumbent (hinted, so a round never
-    makes things worse), offering every better roster.  The relaxation's support is far
+    shifts; CP-SAT then searches that space from the incumbent (hinted), offering every
+    better roster.  A search ``alone`` (on every worker, the LNS waiting: see
+    ``SUPPORT_EVERY_WORKER_VARIABLES``) gives its first round the time left, hinted the
+    roster of each person's heaviest column instead: far from the incumbent but near the
+    relaxation; and with nothing else improving the incumbent meanwhile, a new round
+    would only cost CP-SAT its presolve and what its own LNS has learnt.  Only a roster
+    better than the incumbent replaces it either way.  The relaxation's support is far
     smaller than the model (Curtois 8: 730-815 of 2,158 shift variables stay free) but mixes
     what the columns hold day by day, which the columns as a whole do not: on Curtois 8,
     from the same root, one such solve of 30 s gave 1,399 where the dive gave 1,406-1,414
@@ -559,6 +583,8 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
     Each round also hands the support to the LNS (``shared.support``) for its guided steps.
     """
     round_s = max(SUPPORT_ROUND_MIN_S, SUPPORT_ROUND_SHARE * options.time_limit_s)
+    if alone:
+        round_s = math.inf
     stalled = rounds = 0
     while not stop.is_set() and clock.remaining() > 1.0 and stalled < SUPPORT_STALL:
         take_incumbent()
@@ -572,6 +598,8 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
         if keys is not None:
             for i, day, k in keys:
                 allowed[i].add((day, k))
+        if alone and rounds == 0:
+            keys = None
         cp = model.cp.clone()
         cp.clear_hints()
         for (i, day, k), var in model.x.items():

@@ -331,21 +331,29 @@ def test_a_root_too_slow_to_converge_in_its_time_gives_up(monkeypatch):
     assert not cg.gave_up and cg.converged
 
 
-def test_support_search_keeps_to_the_relaxations_shifts_and_improves_the_incumbent(monkeypatch):
+def rooted_soft_ward(time_limit_s: float):
+    """The soft ward with a constructed incumbent and a converged root that holds it."""
     from solver import lns
     from solver.solve import ProgressTracker
 
-    monkeypatch.setattr(lns, "SUPPORT_ROUND_MIN_S", 1.0)
     problem = soft_ward()
     model = build_model(problem)
-    options = SolveOptions(time_limit_s=30, workers=1, explain=False)
+    options = SolveOptions(time_limit_s=time_limit_s, workers=1, explain=False)
     shared = lns._Shared(ProgressTracker(time.perf_counter(), None), None)
     clock = lns._Clock(options)
     lns._Search(model, options, shared, clock, 1).construct()
-    first, incumbent = shared.objective, set(shared.keys)
     cg = ColumnGeneration(model, should_stop=lambda: False, remaining=clock.remaining)
-    cg.add_roster(incumbent)
+    cg.add_roster(shared.keys)
     assert cg.run_root(lambda bound: None)
+    return problem, model, options, shared, clock, cg
+
+
+def test_support_search_keeps_to_the_relaxations_shifts_and_improves_the_incumbent(monkeypatch):
+    from solver import lns
+
+    monkeypatch.setattr(lns, "SUPPORT_ROUND_MIN_S", 1.0)
+    problem, model, options, shared, clock, cg = rooted_soft_ward(30)
+    first, incumbent = shared.objective, set(shared.keys)
     allowed, heaviest = cg.support()
     # The heaviest column of each person is one the master holds, and in their support.
     assert all(column in cg.pool[i] and column <= allowed[i] for i, column in enumerate(heaviest))
@@ -357,6 +365,46 @@ def test_support_search_keeps_to_the_relaxations_shifts_and_improves_the_incumbe
     # Every shift of the new roster is in the support or was the incumbent's.
     assert all((day, k) in allowed[i] or (i, day, k) in incumbent for i, day, k in shared.keys)
     assert shared.stats["colgen_support_rounds"] >= lns.SUPPORT_STALL
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_a_support_search_alone_starts_from_the_heaviest_columns_with_the_time_left(
+        monkeypatch, alone):
+    """Beside the LNS, each round is hinted the incumbent and lasts its share of the
+    time limit; alone, the first round is hinted the roster of each person's heaviest
+    column and may last the time left.  Later rounds are hinted the incumbent.  Either
+    way the incumbent is replaced only by a better, valid roster."""
+    from solver import lns
+
+    monkeypatch.setattr(lns, "SUPPORT_ROUND_MIN_S", 0.5)
+    problem, model, options, shared, clock, cg = rooted_soft_ward(8)
+    first, incumbent = shared.objective, frozenset(shared.keys)
+    heaviest = {(i, day, k) for i, column in enumerate(cg.support()[1]) for day, k in column}
+    assert heaviest != incumbent
+    hints, limits = [], []
+    real_hint, real_solver = lns.hint_shifts, lns.make_solver
+
+    def hint_shifts(model, chosen, cp=None):
+        hints.append((frozenset(chosen), frozenset(shared.keys)))
+        real_hint(model, chosen, cp)
+
+    def make_solver(options, time_limit_s, **kwargs):
+        limits.append((time_limit_s, clock.remaining()))
+        return real_solver(options, time_limit_s, **kwargs)
+
+    monkeypatch.setattr(lns, "hint_shifts", hint_shifts)
+    monkeypatch.setattr(lns, "make_solver", make_solver)
+    assert clock.remaining() > 2.0
+    lns._support_search(model, options, shared, clock, 1, cg, lns._Stop(shared), lambda: None,
+                        alone=alone)
+    assert hints[0][0] == (heaviest if alone else incumbent)
+    assert all(chosen == keys for chosen, keys in hints[1:])
+    share = 0.1 * options.time_limit_s
+    if alone:
+        assert limits[0][0] == pytest.approx(limits[0][1], abs=0.05) and limits[0][0] > 2.0
+    assert all(limit == pytest.approx(min(share, left), abs=0.05) for limit, left in limits[alone:])
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == shared.objective <= first
 
 
 def test_a_tracked_root_keeps_the_support_of_each_iterations_master():

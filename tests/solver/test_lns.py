@@ -552,6 +552,7 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
     from solver import colgen, lns
 
     seen = []
+    alones: list[bool] = []
 
     def root(outcome):
         def run_root(self, on_bound, before_each=None, deadline=None):
@@ -561,8 +562,9 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
             return outcome == "converged"
         return run_root
 
-    def support_search(model, options, shared, clock, workers, *rest):
+    def support_search(model, options, shared, clock, workers, *rest, alone=False):
         seen.append(("support", shared.lns_waits.is_set(), workers))
+        alones.append(alone)
 
     monkeypatch.setattr(lns, "_support_search", support_search)
     model = build_model(read_instance(curtois_dir / "Instance2.txt"))
@@ -600,21 +602,35 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
         else:
             assert shared.support is None
     monkeypatch.setattr(lns, "LNS_WAIT_SHARE", 100.0)
+    # Beside the LNS: (deterministic, outcome, seen, alone in each support search).
     cases = [
-        (False, "converged", [("root", True, 4), ("support", False, 2)]),
-        (False, "deadline", [("root", True, 4), ("support", False, 2)]),
-        (False, "given up", [("root", True, 4)]),
-        (True, "converged", [("root", False, 2), ("support", False, 2)]),
+        (False, "converged", [("root", True, 4), ("support", False, 2)], [False]),
+        (False, "deadline", [("root", True, 4), ("support", False, 2)], [False]),
+        (False, "given up", [("root", True, 4)], []),
+        (True, "converged", [("root", False, 2), ("support", False, 2)], [False]),
     ]
-    for deterministic, outcome, expected in cases:
-        monkeypatch.setattr(colgen.ColumnGeneration, "run_root", root(outcome))
-        seen.clear()
-        options = SolveOptions(time_limit_s=5, workers=4, deterministic=deterministic,
-                               explain=False)
-        shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
-        lns._column_generation(model, options, shared, _Clock(options), 2)
-        assert seen == expected, (deterministic, outcome)
-        assert not shared.lns_waits.is_set()
+    # Above SUPPORT_EVERY_WORKER_VARIABLES the support search holds every worker, the LNS
+    # waiting, alone; not in deterministic runs.
+    large = [
+        (False, "converged", [("root", True, 4), ("support", True, 4)], [True]),
+        (False, "deadline", [("root", True, 4), ("support", True, 4)], [True]),
+        (False, "given up", [("root", True, 4)], []),
+        (True, "converged", [("root", False, 2), ("support", False, 2)], [False]),
+    ]
+    for threshold, table in ((lns.SUPPORT_EVERY_WORKER_VARIABLES, cases),
+                             (len(model.x) - 1, large)):
+        monkeypatch.setattr(lns, "SUPPORT_EVERY_WORKER_VARIABLES", threshold)
+        for deterministic, outcome, expected, alone in table:
+            monkeypatch.setattr(colgen.ColumnGeneration, "run_root", root(outcome))
+            seen.clear()
+            alones = []
+            options = SolveOptions(time_limit_s=5, workers=4, deterministic=deterministic,
+                                   explain=False)
+            shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+            lns._column_generation(model, options, shared, _Clock(options), 2)
+            assert seen == expected, (threshold, deterministic, outcome)
+            assert alones == alone
+            assert not shared.lns_waits.is_set()
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,
