@@ -126,14 +126,15 @@ RELEASE_MIN_GAIN = 0.1
 EARLY_SUPPORT_GAP = 0.02
 # Above this many shift variables the support search holds every worker (the LNS waits)
 # and its first round starts from the master's heaviest columns, not the incumbent, with
-# the time left.  There an LNS step is slow (Curtois 13, 39,936 shift variables: about
+# the time left.  There LNS steps are slow (Curtois 13, 39,936 shift variables: about
 # 200 steps in the 180 s after its root) and CP-SAT's own LNS inside the support search
-# needs a second worker (on one it runs none).  13 at 300 s, seeds 0 and 1: 1,752 and
-# 1,850 against 2,889 (seed 0) with the LNS beside a one-worker support search; 2,155 and
-# 2,787 on every worker from the incumbent (the constructed roster: the LNS waited for
-# the root) in 30-s rounds; 1,952 and 2,148 from the heaviest columns in 30-s rounds.
-# Curtois 1-12 and 14-19 have at most 10,452 shift variables.
-SUPPORT_EVERY_WORKER_VARIABLES = 20_000
+# needs a second worker (on one it runs none).  At 300 s, against the LNS beside a
+# one-worker support search: 13, seeds 0-2: 1,752, 1,850, 1,954 against 2,889 (seed 0);
+# 19 (9,728), seeds 0 and 1: 3,272 and 3,173 against 3,678 and 3,288; but 15 (6,726):
+# 4,065 against 3,937.  12 (10,452, 60 s) is proven optimal either way (38-39 s against
+# 30-36 s).  On 13, from the incumbent (the constructed roster: the LNS waited for the
+# root) 2,155 and 2,787, and from the heaviest columns in 30-s rounds 1,952 and 2,148.
+SUPPORT_EVERY_WORKER_VARIABLES = 8_000
 
 
 class _Shared:
