@@ -131,9 +131,10 @@ EARLY_SUPPORT_GAP = 0.02
 # needs a second worker (on one it runs none).  At 300 s, against the LNS beside a
 # one-worker support search: 13, seeds 0-2: 1,752, 1,850, 1,954 against 2,889 (seed 0);
 # 19 (9,728), seeds 0-2: 3,272, 3,173, 3,272 against 3,678, 3,288, 3,303; but 15 (6,726),
-# seeds 0 and 1: 4,065 and 4,146 against 3,937 and 3,952.  12 (10,452, 60 s) is proven optimal either way (38-39 s against
-# 30-36 s).  On 13, from the incumbent (the constructed roster: the LNS waited for the
-# root) 2,155 and 2,787, and from the heaviest columns in 30-s rounds 1,952 and 2,148.
+# seeds 0 and 1: 4,065 and 4,146 against 3,937 and 3,952.  12 (10,452, 60 s) is proven
+# optimal either way (38-39 s against 30-36 s).  On 13, from the incumbent (the
+# constructed roster: the LNS waited for the root) 2,155 and 2,787, and from the
+# heaviest columns in 30-s rounds 1,952 and 2,148.
 SUPPORT_EVERY_WORKER_VARIABLES = 8_000
 
 
