@@ -485,9 +485,9 @@ def _column_generation(model, options, shared, clock, workers):
     optimum in 6 runs of 6 at 60 s against 5 of 8, but left 8 at 1,396-1,399 (13
     shortfalls) in 6 runs of 9, against 2 of 12 with the LNS beside it; a first support
     round on every worker and the LNS after it did no better on 8 (5 runs of 8 at 1,396
-    or more).  On a large model, where LNS steps are slow, the support search holds every
-    worker and starts from the master's heaviest columns
-    (``SUPPORT_EVERY_WORKER_VARIABLES``).
+    or more).  Above ``SUPPORT_EVERY_WORKER_VARIABLES`` shift variables, where LNS steps
+    are slow, the support search holds every worker instead and starts from the master's
+    heaviest columns.
     """
     from solver.colgen import ColumnGeneration
 
@@ -549,8 +549,8 @@ def _column_generation(model, options, shared, clock, workers):
         shared.stats["colgen_gave_up"] = cg.gave_up
         if not converged and (cg.gave_up or cg.iterations == 0):
             return
-        # The LNS goes on beside the support search, but on a large model (see
-        # SUPPORT_EVERY_WORKER_VARIABLES) it waits while the search holds every worker.
+        # The LNS goes on beside the support search, but above
+        # SUPPORT_EVERY_WORKER_VARIABLES it waits while the search holds every worker.
         every = not options.deterministic and len(model.x) > SUPPORT_EVERY_WORKER_VARIABLES
         if every:
             shared.lns_waits.set()
