@@ -134,7 +134,8 @@ EARLY_SUPPORT_GAP = 0.02
 # seeds 0 and 1: 4,065 and 4,146 against 3,937 and 3,952.  12 (10,452, 60 s) is proven
 # optimal either way (38-39 s against 30-36 s).  On 13, from the incumbent (the
 # constructed roster: the LNS waited for the root) 2,155 and 2,787, and from the
-# heaviest columns in 30-s rounds 1,952 and 2,148.
+# heaviest columns in 30-s rounds 1,952 and 2,148.  Only after a root that converged or
+# came within EARLY_SUPPORT_GAP of it (see _column_generation).
 SUPPORT_EVERY_WORKER_VARIABLES = 8_000
 
 
@@ -487,7 +488,8 @@ def _column_generation(model, options, shared, clock, workers):
     round on every worker and the LNS after it did no better on 8 (5 runs of 8 at 1,396
     or more).  Above ``SUPPORT_EVERY_WORKER_VARIABLES`` shift variables, where LNS steps
     are slow, the support search holds every worker instead and starts from the master's
-    heaviest columns.
+    heaviest columns, provided the root converged or its gap came within
+    ``EARLY_SUPPORT_GAP`` of the master's value.
     """
     from solver.colgen import ColumnGeneration
 
@@ -550,8 +552,13 @@ def _column_generation(model, options, shared, clock, workers):
         if not converged and (cg.gave_up or cg.iterations == 0):
             return
         # The LNS goes on beside the support search, but above
-        # SUPPORT_EVERY_WORKER_VARIABLES it waits while the search holds every worker.
-        every = not options.deterministic and len(model.x) > SUPPORT_EVERY_WORKER_VARIABLES
+        # SUPPORT_EVERY_WORKER_VARIABLES it waits while the search holds every worker,
+        # when the root converged or came within EARLY_SUPPORT_GAP of it: an unconverged
+        # master's heaviest columns are no guide (Curtois 20 at 600 s, its root stopped
+        # at its deadline with a gap of 49 %: 5,591 alone against 5,049 beside the LNS).
+        near = converged or cg.lp_value - cg.best_bound <= EARLY_SUPPORT_GAP * cg.lp_value
+        every = (not options.deterministic and near
+                 and len(model.x) > SUPPORT_EVERY_WORKER_VARIABLES)
         if every:
             shared.lns_waits.set()
         else:

@@ -559,6 +559,9 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
             seen.append(("root", shared.lns_waits.is_set(), self.workers))
             self.iterations = 1
             self.gave_up = outcome == "given up"
+            # A root stopped at its deadline ends near convergence or with a wide gap.
+            self.lp_value = 100.0
+            self.best_bound = 50.0 if outcome == "deadline, wide gap" else 99.0
             return outcome == "converged"
         return run_root
 
@@ -606,14 +609,17 @@ def test_column_generation_takes_every_worker_while_its_relaxation_is_of_use(
     cases = [
         (False, "converged", [("root", True, 4), ("support", False, 2)], [False]),
         (False, "deadline", [("root", True, 4), ("support", False, 2)], [False]),
+        (False, "deadline, wide gap", [("root", True, 4), ("support", False, 2)], [False]),
         (False, "given up", [("root", True, 4)], []),
         (True, "converged", [("root", False, 2), ("support", False, 2)], [False]),
     ]
     # Above SUPPORT_EVERY_WORKER_VARIABLES the support search holds every worker, the LNS
-    # waiting, alone; not in deterministic runs.
+    # waiting, alone, after a root that converged or came within EARLY_SUPPORT_GAP of it;
+    # not in deterministic runs.
     large = [
         (False, "converged", [("root", True, 4), ("support", True, 4)], [True]),
         (False, "deadline", [("root", True, 4), ("support", True, 4)], [True]),
+        (False, "deadline, wide gap", [("root", True, 4), ("support", False, 2)], [False]),
         (False, "given up", [("root", True, 4)], []),
         (True, "converged", [("root", False, 2), ("support", False, 2)], [False]),
     ]
