@@ -444,13 +444,18 @@ class _RootWatch:
             return None
         if bound < 0.5 * lp_value:
             return "weak bound"
-        if lp_value - bound <= EARLY_SUPPORT_GAP * lp_value:
+        if _near_convergence(lp_value, bound):
             return "near convergence"
         predicted = self.predicted_s()
         if (predicted is not None and now <= self.last_prediction
                 and now + RELEASE_PREDICTION_SHARE * predicted > self.deadline):
             return "slow convergence"
         return None
+
+
+def _near_convergence(lp_value: float, bound: float) -> bool:
+    """Whether a root's gap is within ``EARLY_SUPPORT_GAP`` of the master's value."""
+    return lp_value - bound <= EARLY_SUPPORT_GAP * lp_value
 
 
 def _bound_search(model, options, shared, clock, workers):
@@ -556,7 +561,7 @@ def _column_generation(model, options, shared, clock, workers):
         # when the root converged or came within EARLY_SUPPORT_GAP of it: an unconverged
         # master's heaviest columns are no guide (Curtois 20 at 600 s, its root stopped
         # at its deadline with a gap of 49 %: 5,591 alone against 5,049 beside the LNS).
-        near = converged or cg.lp_value - cg.best_bound <= EARLY_SUPPORT_GAP * cg.lp_value
+        near = converged or _near_convergence(cg.lp_value, cg.best_bound)
         every = (not options.deterministic and near
                  and len(model.x) > SUPPORT_EVERY_WORKER_VARIABLES)
         if every:
