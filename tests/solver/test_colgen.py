@@ -428,3 +428,59 @@ def test_a_tracked_root_keeps_the_support_of_each_iterations_master():
     for allowed, heaviest in kept:
         assert all(column in cg.pool[i] and column <= allowed[i]
                    for i, column in enumerate(heaviest))
+
+
+def test_the_whole_model_search_goes_on_from_the_incumbent_and_proves_the_optimum(monkeypatch):
+    """For small problems a stalled support search hands every worker to CP-SAT on the
+    whole model, hinted the incumbent: the LNS waits meanwhile, and an optimum proven
+    there ends the run."""
+    from solver import lns
+    from solver.solve import ProgressTracker
+
+    # A week, five nurses of at most five shifts for 28 shifts' ideal cover, night spread.
+    problem = replace(soft_ward(), fairness=Fairness(nights_weight=1))
+    problem = replace(problem, horizon=replace(problem.horizon, num_days=7),
+                      cover=tuple(need for need in problem.cover if need.day < 7),
+                      staff=tuple(replace(p, max_minutes=5 * 480, min_minutes=3 * 480)
+                                  for p in problem.staff[:5]))
+    optimum = solve_checked(problem, strategy="cpsat")
+    assert optimum.status is Status.OPTIMAL
+    model = build_model(problem)
+    options = SolveOptions(time_limit_s=20, workers=2, explain=False)
+    shared = lns._Shared(ProgressTracker(time.perf_counter(), None), None)
+    clock = lns._Clock(options)
+    lns._Search(model, options, shared, clock, 1).construct()
+    first = frozenset(shared.keys)
+    assert shared.objective > optimum.objective
+    hinted, waits = [], []
+    real_hint, real_solver = lns.hint_shifts, lns.make_solver
+
+    def hint_shifts(model, chosen, cp=None):
+        hinted.append(frozenset(chosen))
+        real_hint(model, chosen, cp)
+
+    def make_solver(options, time_limit_s, **kwargs):
+        waits.append((shared.lns_waits.is_set(), kwargs.get("workers")))
+        return real_solver(options, time_limit_s, **kwargs)
+
+    monkeypatch.setattr(lns, "hint_shifts", hint_shifts)
+    monkeypatch.setattr(lns, "make_solver", make_solver)
+    lns._whole_model_search(model, options, shared, clock, lns._Stop(shared))
+    assert hinted == [first] and waits == [(True, 2)]
+    assert not shared.lns_waits.is_set()
+    assert shared.optimal and shared.done.is_set()
+    assert shared.objective == optimum.objective == shared.bound
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == optimum.objective
+
+
+@pytest.mark.skipif(not (CURTOIS / "Instance3.txt").exists(), reason="benchmark files not present")
+def test_auto_solves_a_mid_sized_benchmark_ward_with_the_lns_and_proves_it():
+    """Without hard cover minimums, ``auto`` hands problems above 400 shift variables to
+    the LNS with its column-generation bound (Instance3: 598)."""
+    from solver.formats.curtois import read_instance
+
+    problem = read_instance(CURTOIS / "Instance3.txt")
+    result = solve_checked(problem, time_limit_s=60, workers=2, deterministic=False)
+    assert result.stats["strategy"] == "lns" and result.stats["shift_variables"] == 598
+    assert result.status is Status.OPTIMAL and result.objective == 1001
