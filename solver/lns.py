@@ -382,6 +382,11 @@ def _first_solution(model, options, shared, clock, workers, final=False):
     with StopWatcher(solver, _Stop(shared)):
         code = solver.solve(model.cp, callback)
     clock.charge(solver)
+    return _take_whole_solve(model, shared, solver, code)
+
+
+def _take_whole_solve(model, shared, solver: cp_model.CpSolver, code) -> Status:
+    """Share what a solve of the whole model found: its bound, its roster, its proof."""
     status = _STATUS[code]
     if status.has_roster:
         shared.raise_bound(solver.best_objective_bound)
@@ -660,15 +665,7 @@ def _whole_model_search(model, options, shared, clock, stop) -> None:
                              seed=options.seed + 53)
         with StopWatcher(solver, stop):
             code = solver.solve(cp, _BoundCallback(model, shared))
-        status = _STATUS[code]
-        if status.has_roster:
-            shared.raise_bound(model.bound_of(solver.best_objective_bound))
-            shared.offer(read_values(model, solver), model.objective_of(solver.objective_value),
-                         exact=status is Status.OPTIMAL)
-        shared.settle(partial(_validated, model))
-        if status is Status.OPTIMAL:
-            shared.optimal = True
-            shared.done.set()
+        _take_whole_solve(model, shared, solver, code)
     finally:
         shared.lns_waits.clear()
 
