@@ -245,11 +245,12 @@ class _OfferCallback(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         flags = [self.boolean_value(v) for v in self.vars]
         keys = {k for k, f in zip(self.keys, flags) if f}
-        if not self.shared.offer(keys, round(self.objective_value), exact=False):
+        objective = self.model.objective_of(self.objective_value)
+        if not self.shared.offer(keys, objective, exact=False):
             return
         self.shared.whole_at = time.perf_counter()
         if _DEBUG:
-            print(f"{type(self).__name__} roster {round(self.objective_value)} "
+            print(f"{type(self).__name__} roster {objective} "
                   f"at {self.wall_time:.1f}s", flush=True)
 
 
@@ -257,7 +258,7 @@ class _BoundCallback(_OfferCallback):
     """Also raises the bound: for solves of the whole model, unrestricted."""
 
     def on_solution_callback(self) -> None:
-        self.shared.raise_bound(self.best_objective_bound)
+        self.shared.raise_bound(self.model.bound_of(self.best_objective_bound))
         super().on_solution_callback()
 
 
@@ -389,8 +390,8 @@ def _take_whole_solve(model, shared, solver: cp_model.CpSolver, code) -> Status:
     """Share what a solve of the whole model found: its bound, its roster, its proof."""
     status = _STATUS[code]
     if status.has_roster:
-        shared.raise_bound(solver.best_objective_bound)
-        shared.offer(read_values(model, solver), round(solver.objective_value),
+        shared.raise_bound(model.bound_of(solver.best_objective_bound))
+        shared.offer(read_values(model, solver), model.objective_of(solver.objective_value),
                      exact=status is Status.OPTIMAL)
         if status is Status.OPTIMAL:
             shared.optimal = True
@@ -685,20 +686,20 @@ def _lp_bound_search(model, options, shared, clock, workers):
     # (linearization level 2), 1 with the default level and 1 with core-based search.
     solver.parameters.linearization_level = 2
     callback = _BoundCallback(model, shared)
-    solver.best_bound_callback = shared.raise_bound
+    solver.best_bound_callback = lambda bound: shared.raise_bound(model.bound_of(bound))
     with StopWatcher(solver, _Stop(shared, shared.bound_stop)):
         code = solver.solve(model.cp, callback)
     shared.settle(partial(_validated, model))
     status = _STATUS[code]
     if status.has_roster:
-        shared.raise_bound(solver.best_objective_bound)
+        shared.raise_bound(model.bound_of(solver.best_objective_bound))
         if status is Status.OPTIMAL:
-            shared.raise_bound(solver.objective_value)
+            shared.raise_bound(model.objective_of(solver.objective_value))
     elif status is Status.INFEASIBLE:
         shared.infeasible = True
         shared.done.set()
     else:
-        shared.raise_bound(solver.best_objective_bound)
+        shared.raise_bound(model.bound_of(solver.best_objective_bound))
 
 
 class _Handover(threading.Thread):
@@ -897,7 +898,7 @@ class _Search:
         status, solver = self._run(sub, limit or self.sub_limit, SUB_PARAMETERS)
         if not status.has_roster:
             return status, None, None, before
-        new, after = read_values(sub, solver), round(solver.objective_value)
+        new, after = read_values(sub, solver), sub.objective_of(solver.objective_value)
         if status is not Status.OPTIMAL and before is not None and after <= before:
             # Short of optimal, the objective may overstate the new shifts' cost (see
             # _Shared.offer), and the incumbent's value would drift from the truth.
@@ -936,7 +937,7 @@ class _Search:
         if not feasible:
             return None
         hint_everything(sub.cp, solver)
-        return round(solver.objective_value)
+        return sub.objective_of(solver.objective_value)
 
     # -- construction ------------------------------------------------------------------------
     def construct(self) -> bool:

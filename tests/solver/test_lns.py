@@ -20,9 +20,9 @@ from ortools.sat.python import cp_model
 from solver import SolveOptions, Status, lns, solve, validate
 from solver.formats.curtois import read_instance
 from solver.lns import _Clock, _Handover, _Incumbent, _RootWatch, _Search, _Shared
-from solver.model import build_model
+from solver.model import add_fairness_tie_break, build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
-from solver.domain import CoverRequirement
+from solver.domain import CoverRequirement, Fairness
 from tests.solver.helpers import ward
 from tests.solver.test_properties import tiny_problems
 
@@ -702,3 +702,22 @@ def test_guided_steps_start_with_the_highest_credit_when_the_support_arrives(mon
     search.credit.update(people=8.0, window=2.0, cover=3.0, days=5.0, deep=9.0)
     search._choose_kind(guided=True)
     assert search.credit["guided"] == 1.0
+
+
+def test_a_whole_model_with_a_tie_break_shares_its_objective_and_bound_unscaled():
+    """Below the objective, a tie-break multiplies CP-SAT's objective by its scale; what a
+    whole-model solve shares with the LNS must be the roster's objective and bound."""
+    cover = tuple(CoverRequirement(day, "N", ideal=1, under_weight=300, over_weight=300)
+                  for day in range(7))
+    problem = ward(num_days=7, staff=3, cover=cover, fairness=Fairness(nights_weight=1))
+    model = build_model(problem)
+    add_fairness_tie_break(model)
+    assert model.objective_scale > 1
+    shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+    status = lns._first_solution(model, OPTIONS, shared, _Clock(OPTIONS), 1, final=True)
+    assert status.has_roster
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    # Seven nights among three people: loads 300, 200, 200 at best, a spread of 100.
+    assert check.is_valid and check.objective == shared.objective == 100
+    assert shared.exact == (status is Status.OPTIMAL)
+    assert shared.bound <= 100
