@@ -134,27 +134,38 @@ def _requests_and_leave(hospital, ward: Ward, period: RosterPeriod, seed: int) -
     staff = hospital.staff_by_ward[ward.id]
     shifts = {s.code: s for s in db.session.query(ShiftType).filter_by(ward_id=ward.id)}
     seen: set = set()
+    wishes: list[ShiftRequest] = []
     for person in rng.sample(staff, 18):
+        nights = person.contract_on(period.start_date) is None or person.contract_on(period.start_date).may_work_nights
         for _ in range(rng.randint(1, 3)):
             day = period.start_date + timedelta(days=rng.randrange(PERIOD_DAYS))
             kind = rng.choice([RequestKind.DAY_OFF, RequestKind.DAY_OFF, RequestKind.WORK_SHIFT, RequestKind.SHIFT_OFF])
-            shift = None if kind == RequestKind.DAY_OFF else shifts[rng.choice(["E", "L", "N"])]
+            code = None if kind == RequestKind.DAY_OFF else rng.choice(["E", "L", "N"])
+            if code == "N" and kind == RequestKind.WORK_SHIFT and not nights:
+                code = "E"  # a nurse who does not work nights does not ask for one
+            shift = shifts[code] if code else None
             key = (person.id, day, kind, shift.id if shift else None)
             if key in seen:
                 continue
             seen.add(key)
-            db.session.add(ShiftRequest(period_id=period.id, staff_id=person.id, day=day, kind=kind,
-                                        shift_type_id=shift.id if shift else None,
-                                        priority=Priority.HIGH if rng.random() < 0.3 else Priority.NORMAL,
-                                        note="Family birthday" if kind == RequestKind.DAY_OFF else ""))
+            wishes.append(ShiftRequest(period_id=period.id, staff_id=person.id, day=day, kind=kind,
+                                       shift_type_id=shift.id if shift else None,
+                                       priority=Priority.HIGH if rng.random() < 0.3 else Priority.NORMAL,
+                                       note="Family birthday" if kind == RequestKind.DAY_OFF else ""))
     nurse = hospital.nurse
-    db.session.add(ShiftRequest(period_id=period.id, staff_id=nurse.id, day=period.start_date + timedelta(days=5),
-                                kind=RequestKind.DAY_OFF, priority=Priority.HIGH, note="Graduation"))
+    wishes.append(ShiftRequest(period_id=period.id, staff_id=nurse.id, day=period.start_date + timedelta(days=5),
+                               kind=RequestKind.DAY_OFF, priority=Priority.HIGH, note="Graduation"))
+    away: set = set()
     for person in rng.sample([s for s in staff if s is not nurse and s is not hospital.manager], 3):
         first = period.start_date + timedelta(days=rng.randrange(PERIOD_DAYS - 7))
-        db.session.add(Leave(staff_id=person.id, kind=LeaveKind.ANNUAL, start_date=first,
-                             end_date=first + timedelta(days=rng.choice([2, 4, 6])), note="Holiday",
-                             status=DecisionStatus.APPROVED, decided_by_id=hospital.manager.user.id))
+        leave = Leave(staff_id=person.id, kind=LeaveKind.ANNUAL, start_date=first,
+                      end_date=first + timedelta(days=rng.choice([2, 4, 6])), note="Holiday",
+                      status=DecisionStatus.APPROVED, decided_by_id=hospital.manager.user.id)
+        db.session.add(leave)
+        away.update((person.id, leave.start_date + timedelta(days=k))
+                    for k in range((leave.end_date - leave.start_date).days + 1))
+    # The portal refuses a shift request on a day of leave; the demo makes none either.
+    db.session.add_all(w for w in wishes if w.kind != RequestKind.WORK_SHIFT or (w.staff_id, w.day) not in away)
     db.session.flush()
 
 

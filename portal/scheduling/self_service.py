@@ -271,6 +271,10 @@ def add_request(actor: User, staff: StaffMember, period: RosterPeriod, *, day: d
         shift = db.session.get(ShiftType, shift_type_id) if shift_type_id else None
         if shift is None or shift.ward_id != period.ward_id or not shift.is_active:
             raise SelfServiceError("Choose which shift you mean.", field="shift_type_id")
+        if kind == RequestKind.WORK_SHIFT:
+            reason = _why_never_rostered(staff, day, shift)
+            if reason:
+                raise SelfServiceError(reason, field="shift_type_id")
     for other in active_requests(period, staff):
         if other.day != day:
             continue
@@ -310,6 +314,32 @@ def add_request(actor: User, staff: StaffMember, period: RosterPeriod, *, day: d
     record_audit(actor, "shift_request.added", request, day=day, kind=kind.value, priority=priority.value,
                  shift=shift.code if shift else None)
     return request
+
+
+def _why_never_rostered(staff: StaffMember, day: date, shift: ShiftType) -> str | None:
+    """Why the optimiser can never give ``staff`` this shift on ``day`` (a request for it could not be met)."""
+    if shift.is_night:
+        contract = staff.contract_on(day)
+        if contract is not None and not contract.may_work_nights:
+            return (f"Your contract does not include night shifts, so you cannot be rostered on a {shift.name} "
+                    "shift. If that has changed, ask your manager to update your contract.")
+    for item in availability_for(staff):
+        if item.status != DecisionStatus.APPROVED or day < item.valid_from or (item.valid_to and day > item.valid_to):
+            continue
+        if ((item.kind == AvailabilityKind.NO_NIGHTS and shift.is_night)
+                or (item.kind == AvailabilityKind.NOT_WEEKDAY and item.weekday == day.weekday())
+                or (item.kind == AvailabilityKind.NOT_SHIFT and item.shift_type_id == shift.id)):
+            return (f"This clashes with your approved limit “{describe_availability(item)}”. "
+                    "Cancel it on your Standing limits page first if it no longer applies.")
+    leave = db.session.scalar(select(Leave).where(
+        Leave.staff_id == staff.id, Leave.start_date <= day, Leave.end_date >= day,
+        Leave.status.in_([DecisionStatus.PENDING, DecisionStatus.APPROVED])).limit(1))
+    if leave is not None:
+        if leave.status == DecisionStatus.APPROVED:
+            return f"You are on approved leave on {day_label(day)}, so you cannot be rostered that day."
+        return (f"You have asked for leave on {day_label(day)}. Cancel that leave request first if you "
+                "would rather work that day.")
+    return None
 
 
 def withdraw_request(actor: User, request: ShiftRequest, today: date | None = None) -> None:

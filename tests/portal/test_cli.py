@@ -8,6 +8,8 @@ from portal.cli import main
 from portal.demo import DEMO_LOGINS
 from portal.extensions import db
 from portal.models import Role, ShiftType, StaffMember, User, Ward
+from portal.scheduling import self_service
+from portal.scheduling.models import RequestKind, ShiftRequest
 from tests.conftest import make_test_app
 from tests.support import drop_database, fresh_database
 
@@ -41,6 +43,12 @@ def test_demo_builds_a_hospital_on_an_empty_database(tmp_path, instance_path):
             assert wards[1].id in manager.managed_ward_ids
             admin = db.session.scalar(select(User).where(User.email == DEMO_LOGINS[2][1]))
             assert any(r.role == Role.ADMIN for r in admin.roles)
+            # The demo's wishes are ones the portal accepts: no shift its nurse can never be rostered on.
+            wishes = db.session.scalars(select(ShiftRequest).where(ShiftRequest.kind == RequestKind.WORK_SHIFT)).all()
+            assert wishes
+            for wish in wishes:
+                shift = db.session.get(ShiftType, wish.shift_type_id)
+                assert self_service._why_never_rostered(wish.staff, wish.day, shift) is None, wish
             db.engine.dispose()
         again = app.test_cli_runner().invoke(main, args=["demo"])
         assert again.exit_code == 0 and "already loaded" in again.output

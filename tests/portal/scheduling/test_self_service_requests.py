@@ -14,6 +14,7 @@ from portal.scheduling import services
 from portal.scheduling.models import (
     AvailabilityKind,
     DecisionStatus,
+    LeaveKind,
     PersonalRuleKind,
     Priority,
     ReasonCategory,
@@ -88,6 +89,53 @@ def test_duplicate_and_contradicting_requests_are_refused(nurse, period):
     _add(nurse, period, 2, kind=RequestKind.SHIFT_OFF, code="N")  # not working nights that day is fine
     with pytest.raises(ss.SelfServiceError, match="contradicts"):
         _add(nurse, period, 2, kind=RequestKind.WORK_SHIFT, code="N")
+
+
+def test_a_shift_the_contract_rules_out_is_refused_with_the_reason(nurse, period):
+    nurse.contract_on(period.start_date).may_work_nights = False
+    with pytest.raises(ss.SelfServiceError, match="contract does not include night shifts") as exc:
+        _add(nurse, period, 3, kind=RequestKind.WORK_SHIFT, code="N")
+    assert exc.value.field == "shift_type_id"
+    assert _add(nurse, period, 3, kind=RequestKind.WORK_SHIFT, code="E").id  # day shifts are still fine
+    assert _add(nurse, period, 4, kind=RequestKind.SHIFT_OFF, code="N").id  # and so is asking not to work one
+
+
+def test_a_shift_an_approved_standing_limit_rules_out_is_refused(users, nurse, period):
+    limits = [
+        ss.add_availability(nurse.user, nurse, kind=AvailabilityKind.NO_NIGHTS, weekday=None, shift_type_id=None,
+                            reason=ReasonCategory.HEALTH, note="", valid_from=local_today(), valid_to=None),
+        ss.add_availability(nurse.user, nurse, kind=AvailabilityKind.NOT_WEEKDAY,
+                            weekday=(period.start_date + timedelta(days=5)).weekday(), shift_type_id=None,
+                            reason=ReasonCategory.CARING, note="", valid_from=local_today(), valid_to=None),
+        ss.add_availability(nurse.user, nurse, kind=AvailabilityKind.NOT_SHIFT, weekday=None,
+                            shift_type_id=shift(period.ward, "L").id, reason=ReasonCategory.STUDY, note="",
+                            valid_from=local_today(), valid_to=None),
+    ]
+    _add(nurse, period, 1, kind=RequestKind.WORK_SHIFT, code="N")  # pending limits do not bind yet
+    for item in limits:
+        ss.decide_availability(users["manager"], item, approve=True)
+    with pytest.raises(ss.SelfServiceError, match="“No nights”"):
+        _add(nurse, period, 2, kind=RequestKind.WORK_SHIFT, code="N")
+    with pytest.raises(ss.SelfServiceError, match="“Not on "):
+        _add(nurse, period, 5, kind=RequestKind.WORK_SHIFT, code="E")
+    with pytest.raises(ss.SelfServiceError, match="“No Late shifts”"):
+        _add(nurse, period, 2, kind=RequestKind.WORK_SHIFT, code="L")
+    assert _add(nurse, period, 2, kind=RequestKind.WORK_SHIFT, code="E").id
+    ss.cancel_availability(nurse.user, limits[0])
+    assert _add(nurse, period, 3, kind=RequestKind.WORK_SHIFT, code="N").id
+
+
+def test_a_shift_on_a_day_of_leave_is_refused(users, nurse, period):
+    first = period.start_date + timedelta(days=8)
+    leave = ss.request_leave(nurse.user, nurse, kind=LeaveKind.ANNUAL, start_date=first,
+                             end_date=first + timedelta(days=2), note="")
+    with pytest.raises(ss.SelfServiceError, match="asked for leave"):
+        _add(nurse, period, 9, kind=RequestKind.WORK_SHIFT, code="E")
+    ss.decide_leave(users["manager"], leave, approve=True)
+    with pytest.raises(ss.SelfServiceError, match="approved leave"):
+        _add(nurse, period, 10, kind=RequestKind.WORK_SHIFT, code="E")
+    assert _add(nurse, period, 11, kind=RequestKind.WORK_SHIFT, code="E").id  # the day after is fine
+    assert _add(nurse, period, 9).kind == RequestKind.DAY_OFF  # a day off on leave contradicts nothing
 
 
 def test_high_priority_quota_comes_from_the_ward_rules(nurse, period, ward):
@@ -235,6 +283,23 @@ def test_quota_refusal_is_shown_on_the_priority_field(login_as, period, ward, us
     html = client.post(url, data={"csrf_token": token, "day": period.start_date.isoformat(), "kind": "day_off",
                                   "priority": "high"}).get_data(as_text=True)
     assert "all 1 high-priority requests" in html and 'id="priority-error"' in html
+
+
+def test_a_night_request_without_nights_in_the_contract_is_refused_on_the_shift_field(login_as, period, users):
+    users["nurse"].staff.contract_on(period.start_date).may_work_nights = False
+    db.session.flush()
+    client = login_as("nurse")
+    url = f"/scheduling/my/requests/{period.id}"
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "day": period.start_date.isoformat(),
+                                      "kind": "work_shift", "shift_type_id": str(shift(period.ward, "N").id),
+                                      "priority": "normal", "note": "swapping childcare"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "contract does not include night shifts" in html
+    assert 'id="shift_type_id-error"' in html and "swapping childcare" in html  # nothing typed is lost
+    assert not ss.active_requests(period, users["nurse"].staff)
 
 
 def test_requests_overview_lists_periods_leave_and_limits(login_as, period):
