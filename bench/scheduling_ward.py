@@ -27,15 +27,8 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--strategy", default="auto", choices=["auto", "cpsat", "lns"])
-    parser.add_argument("--no-tie-break", action="store_true",
-                        help="switch off the fairness tie-break below the objective")
-    args = parser.parse_args()
+def demo_ward_problem() -> tuple[str, solver.Problem, float]:
+    """Ward 7's next period from a throw-away demo hospital: its name, the problem, adapter seconds."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-ward-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'ward.sqlite'}", "SECRET_KEY": "bench",
                       "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
@@ -49,31 +42,43 @@ def main() -> None:
         hospital = build_demo()
         db.session.commit()
         ward = hospital.wards[0]
-        period = db.session.query(RosterPeriod).filter_by(ward_id=ward.id).order_by(RosterPeriod.start_date.desc()).first()
+        period = (db.session.query(RosterPeriod).filter_by(ward_id=ward.id)
+                  .order_by(RosterPeriod.start_date.desc()).first())
         started = time.perf_counter()
-        built = services.problem_for_period(period)
-        adapter_s = time.perf_counter() - started
-        problem = built.problem
-        print(f"{ward.name}: {len(problem.staff)} staff, {problem.horizon.num_days} days, "
-              f"{len(problem.shift_types)} shift types, {len(problem.cover)} cover rows, "
-              f"{len(problem.requests)} requests, {sum(len(p.unavailable_days) for p in problem.staff)} leave days; "
-              f"rows -> problem in {adapter_s:.2f} s")
-        print(f"{'seed':>4} {'status':>9} {'first s':>8} {'best s':>7} {'objective':>9} {'bound':>9} {'gap %':>6} "
-              f"{'wall s':>7} valid")
-        for seed in args.seeds:
-            options = solver.SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=seed,
-                                          strategy=args.strategy, explain=False,
-                                          fairness_tie_break=not args.no_tie_break)
-            result = solver.solve(problem, options)
-            gap = None
-            if result.objective is not None and result.bound is not None:
-                gap = 0.0 if result.objective == 0 else (result.objective - result.bound) * 100 / result.objective
-            valid = solver.validate(problem, result.roster).is_valid if result.roster is not None else False
-            first = f"{result.first_solution_s:.2f}" if result.first_solution_s is not None else "-"
-            best = f"{result.best_solution_s:.2f}" if result.best_solution_s is not None else "-"
-            bound = f"{result.bound:.0f}" if result.bound is not None else "-"
-            print(f"{seed:>4} {result.status.value:>9} {first:>8} {best:>7} {result.objective!s:>9} {bound:>9} "
-                  f"{(f'{gap:.1f}' if gap is not None else '-'):>6} {result.wall_s:>7.1f} {valid}")
+        problem = services.problem_for_period(period).problem
+        return ward.name, problem, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--strategy", default="auto", choices=["auto", "cpsat", "lns"])
+    parser.add_argument("--no-tie-break", action="store_true",
+                        help="switch off the fairness tie-break below the objective")
+    args = parser.parse_args()
+    name, problem, adapter_s = demo_ward_problem()
+    print(f"{name}: {len(problem.staff)} staff, {problem.horizon.num_days} days, "
+          f"{len(problem.shift_types)} shift types, {len(problem.cover)} cover rows, "
+          f"{len(problem.requests)} requests, {sum(len(p.unavailable_days) for p in problem.staff)} leave days; "
+          f"rows -> problem in {adapter_s:.2f} s")
+    print(f"{'seed':>4} {'status':>9} {'first s':>8} {'best s':>7} {'objective':>9} {'bound':>9} {'gap %':>6} "
+          f"{'wall s':>7} valid")
+    for seed in args.seeds:
+        options = solver.SolveOptions(time_limit_s=args.time_limit, workers=args.workers, seed=seed,
+                                      strategy=args.strategy, explain=False,
+                                      fairness_tie_break=not args.no_tie_break)
+        result = solver.solve(problem, options)
+        gap = None
+        if result.objective is not None and result.bound is not None:
+            gap = 0.0 if result.objective == 0 else (result.objective - result.bound) * 100 / result.objective
+        valid = solver.validate(problem, result.roster).is_valid if result.roster is not None else False
+        first = f"{result.first_solution_s:.2f}" if result.first_solution_s is not None else "-"
+        best = f"{result.best_solution_s:.2f}" if result.best_solution_s is not None else "-"
+        bound = f"{result.bound:.0f}" if result.bound is not None else "-"
+        print(f"{seed:>4} {result.status.value:>9} {first:>8} {best:>7} {result.objective!s:>9} {bound:>9} "
+              f"{(f'{gap:.1f}' if gap is not None else '-'):>6} {result.wall_s:>7.1f} {valid}")
 
 
 if __name__ == "__main__":
