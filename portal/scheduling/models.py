@@ -223,6 +223,16 @@ class RecurringAvailability(db.Model):
     staff: Mapped[StaffMember] = relationship()
     shift_type: Mapped[ShiftType | None] = relationship()
 
+    def rules_out(self, day: date, shift: ShiftType) -> bool:
+        """Whether this limit, where in force on ``day``, forbids ``shift`` that day (whatever its status)."""
+        if day < self.valid_from or (self.valid_to is not None and day > self.valid_to):
+            return False
+        if self.kind == AvailabilityKind.NO_NIGHTS:
+            return bool(shift.is_night)
+        if self.kind == AvailabilityKind.NOT_WEEKDAY:
+            return self.weekday == day.weekday()
+        return self.shift_type_id == shift.id
+
 
 class PersonalRuleKind(enum.StrEnum):
     MAX_CONSECUTIVE_NIGHTS = "max_consecutive_nights"

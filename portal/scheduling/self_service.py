@@ -324,11 +324,7 @@ def _why_never_rostered(staff: StaffMember, day: date, shift: ShiftType) -> str 
             return (f"Your contract does not include night shifts, so you cannot be rostered on a {shift.name} "
                     "shift. If that has changed, ask your manager to update your contract.")
     for item in availability_for(staff):
-        if item.status != DecisionStatus.APPROVED or day < item.valid_from or (item.valid_to and day > item.valid_to):
-            continue
-        if ((item.kind == AvailabilityKind.NO_NIGHTS and shift.is_night)
-                or (item.kind == AvailabilityKind.NOT_WEEKDAY and item.weekday == day.weekday())
-                or (item.kind == AvailabilityKind.NOT_SHIFT and item.shift_type_id == shift.id)):
+        if item.status == DecisionStatus.APPROVED and item.rules_out(day, shift):
             return (f"This clashes with your approved limit “{describe_availability(item)}”. "
                     "Cancel it on your Standing limits page first if it no longer applies.")
     leave = db.session.scalar(select(Leave).where(

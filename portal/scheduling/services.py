@@ -436,14 +436,11 @@ def build_problem(
             max_shifts.update({code: 0 for code in night_codes})
         for item in snap.availability.get(person.id, []):
             for index, day in enumerate(days):
-                if day < item.valid_from or (item.valid_to is not None and day > item.valid_to):
-                    continue
-                if item.kind == AvailabilityKind.NO_NIGHTS:
-                    unavailable_shifts.update((index, code) for code in night_codes)
-                elif item.kind == AvailabilityKind.NOT_WEEKDAY and item.weekday == day.weekday():
-                    unavailable.add(index)
-                elif item.kind == AvailabilityKind.NOT_SHIFT and item.shift_type_id in code_by_id:
-                    unavailable_shifts.add((index, code_by_id[item.shift_type_id]))
+                ruled_out = {s.code for s in snap.shift_types if item.rules_out(day, s)}
+                if item.kind == AvailabilityKind.NOT_WEEKDAY and ruled_out:
+                    unavailable.add(index)  # the whole day
+                else:
+                    unavailable_shifts.update((index, code) for code in ruled_out)
         personal: list[solver.PersonalRule] = []
         for rule in snap.personal_rules.get(person.id, []):
             kind = _PERSONAL_KINDS.get(rule.kind)

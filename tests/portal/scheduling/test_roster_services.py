@@ -95,6 +95,16 @@ def test_leave_availability_and_requests_reach_the_problem(setup, users):
                          status=DecisionStatus.PENDING))
     db.session.add(RecurringAvailability(staff_id=other.id, kind=AvailabilityKind.NO_NIGHTS, reason=ReasonCategory.CARING,
                                          valid_from=date(2020, 1, 1), status=DecisionStatus.APPROVED))
+    third = setup.staff[5]
+    db.session.add(RecurringAvailability(staff_id=third.id, kind=AvailabilityKind.NOT_WEEKDAY, weekday=start.weekday(),
+                                         reason=ReasonCategory.STUDY, valid_from=start + timedelta(days=1),
+                                         status=DecisionStatus.APPROVED))
+    db.session.add(RecurringAvailability(staff_id=third.id, kind=AvailabilityKind.NOT_SHIFT,
+                                         shift_type_id=setup.shifts["L"].id, reason=ReasonCategory.OTHER,
+                                         valid_from=date(2020, 1, 1), valid_to=start + timedelta(days=2),
+                                         status=DecisionStatus.APPROVED))
+    db.session.add(RecurringAvailability(staff_id=third.id, kind=AvailabilityKind.NO_NIGHTS, reason=ReasonCategory.OTHER,
+                                         valid_from=date(2020, 1, 1), status=DecisionStatus.PENDING))
     for day in range(5):
         db.session.add(ShiftRequest(period_id=setup.period.id, staff_id=other.id, day=start + timedelta(days=day),
                                     kind=RequestKind.DAY_OFF, priority=Priority.HIGH))
@@ -107,6 +117,9 @@ def test_leave_availability_and_requests_reach_the_problem(setup, users):
     colleague = built.problem.staff_by_id[str(other.id)]
     assert 0 not in colleague.unavailable_days  # pending leave is not
     assert all((d, "N") in colleague.unavailable_shifts for d in range(14))
+    limited = built.problem.staff_by_id[str(third.id)]
+    assert limited.unavailable_days == frozenset({7})  # that weekday, from a week on (not day 0: not yet in force)
+    assert limited.unavailable_shifts == frozenset({(0, "L"), (1, "L"), (2, "L")})  # until it ends; pending: nothing
     requests = [r for r in built.problem.requests if r.staff_id == str(other.id)]
     assert len(requests) == 5 and all(r.kind is solver.RequestKind.OFF for r in requests)
     # Only the quota (3) of high-priority requests counts as high.
