@@ -82,18 +82,18 @@ def build(problem: solver.Problem, mip: pywraplp.Solver, weekdays_together: bool
     count = {}  # (person, group, code) -> variable
     unary: dict[tuple[int, str], list] = {}  # (person, term) -> [count >= 1, count >= 2, ...]
     for i, person in enumerate(problem.staff):
-        can = {c: [d for d in range(num_days) if problem.can_work(person, d, c)] for c in codes}
+        can = {c: {d for d in range(num_days) if problem.can_work(person, d, c)} for c in codes}
+        free_days = len(set().union(*can.values()))
         for g, days in enumerate(groups):
             for c in codes:
-                top = sum(1 for d in days if d in set(can[c]))
+                top = len(can[c].intersection(days))
                 if top:
                     count[i, g, c] = mip.IntVar(0, top, "")
-            free = sum(1 for d in days if any(d in set(can[c]) for c in codes))
+            free = sum(1 for d in days if any(d in can[c] for c in codes))
             mip.Add(sum(count.get((i, g, c), 0) for c in codes) <= free)
         total = {c: sum(count.get((i, g, c), 0) for g in range(len(groups))) for c in codes}
         most = {c: min(len(can[c]), person.max_shifts.get(c, num_days)) for c in codes}
         longest = problem.limit(person, "max_consecutive_days")
-        free_days = sum(1 for d in range(num_days) if any(problem.can_work(person, d, c) for c in codes))
         day_cap = min(free_days, num_days - num_days // (longest + 1)) if longest else free_days
         run = min((problem.rules.max_consecutive_shifts.get(c) or num_days) for c in nights) if nights else num_days
         rest = problem.rules.min_days_off_after_nights

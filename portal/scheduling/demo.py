@@ -136,7 +136,8 @@ def _requests_and_leave(hospital, ward: Ward, period: RosterPeriod, seed: int) -
     seen: set = set()
     wishes: list[ShiftRequest] = []
     for person in rng.sample(staff, 18):
-        nights = person.contract_on(period.start_date) is None or person.contract_on(period.start_date).may_work_nights
+        contract = person.contract_on(period.start_date)
+        nights = contract is None or contract.may_work_nights
         for _ in range(rng.randint(1, 3)):
             day = period.start_date + timedelta(days=rng.randrange(PERIOD_DAYS))
             kind = rng.choice([RequestKind.DAY_OFF, RequestKind.DAY_OFF, RequestKind.WORK_SHIFT, RequestKind.SHIFT_OFF])
