@@ -153,9 +153,11 @@ def sign_in(page: Any, live_server: LiveServer, email: str, password: str) -> No
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # Wait for the redirect away from the form: checks made straight after a click
+    # could otherwise still be looking at the sign-in page.
+    page.wait_for_url(lambda url: "/account/sign-in" not in url)
 
 
 def sign_out(page: Any) -> None:
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/account/sign-in" in url)

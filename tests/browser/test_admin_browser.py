@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from portal.demo import DEMO_LOGINS
 from tests.browser.conftest import check_accessibility, screenshot, sign_in
 
@@ -21,16 +23,16 @@ def test_import_staff_then_invite_one(live_server, desktop, phone, tmp_path):
     desktop.goto(live_server("/admin/staff/import"))
     desktop.get_by_label("Staff CSV file").set_input_files(str(bad))
     desktop.get_by_role("button", name="Check file").click()
-    assert desktop.get_by_text("Nothing was imported: 1 problem found").is_visible()
-    assert desktop.get_by_text("Unknown grade 'BAND9'").is_visible()
+    expect(desktop.get_by_text("Nothing was imported: 1 problem found")).to_be_visible()
+    expect(desktop.get_by_text("Unknown grade 'BAND9'")).to_be_visible()
     check_accessibility(desktop)
     screenshot(desktop, "admin-import-errors-desktop")
 
     desktop.get_by_label("Staff CSV file").set_input_files(str(good))
     desktop.get_by_role("button", name="Check file").click()
-    assert desktop.get_by_text("Ready to import 2 staff").is_visible()
+    expect(desktop.get_by_text("Ready to import 2 staff")).to_be_visible()
     desktop.get_by_role("button", name="Import these staff").click()
-    assert desktop.get_by_text("Imported 2 staff.").is_visible()
+    expect(desktop.get_by_text("Imported 2 staff.")).to_be_visible()
 
     desktop.get_by_label("Search staff").fill("Rosa")
     desktop.get_by_role("button", name="Search").click()
@@ -42,9 +44,9 @@ def test_import_staff_then_invite_one(live_server, desktop, phone, tmp_path):
     screenshot(desktop, "admin-staff-invitation-desktop")
 
     phone.goto(link)
-    assert phone.get_by_role("heading", name="Welcome, Rosa Rivera").is_visible()
+    expect(phone.get_by_role("heading", name="Welcome, Rosa Rivera")).to_be_visible()
     phone.get_by_label("New password", exact=True).fill("rosa-chooses-this")
     phone.get_by_label("Repeat the new password").fill("rosa-chooses-this")
     phone.get_by_role("button", name="Save password").click()
-    assert phone.get_by_role("heading", level=1).inner_text() == "Hello, Rosa"
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Hello, Rosa")
     screenshot(phone, "invitation-accepted-phone")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from portal.demo import DEMO_LOGINS
 from tests.browser.conftest import check_accessibility, screenshot, sign_in, sign_out
 
@@ -24,16 +26,15 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.get_by_role("button", name="Send feedback").click()
     phone.wait_for_load_state()
-    assert phone.get_by_role("heading", name="Thank you for your feedback").is_visible()
+    expect(phone.get_by_role("heading", name="Thank you for your feedback")).to_be_visible()
     check_accessibility(phone)
     screenshot(phone, "recognition-public-thanks-phone")
 
     # 2. The ward manager approves it from the moderation queue.
     sign_in(phone, live_server, MANAGER[1], MANAGER[2])
     phone.get_by_role("link", name="Patient feedback").first.click()
-    phone.wait_for_load_state()
     item = phone.locator("li.queue__item", has_text=PRAISE)
-    assert item.count() == 1
+    expect(item).to_have_count(1)
     assert "07700" not in item.inner_text() and "Sophie" not in item.inner_text()
     check_accessibility(phone)
     screenshot(phone, "recognition-moderation-queue-phone")
@@ -47,7 +48,7 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     screenshot(phone, "recognition-moderate-phone")
     phone.get_by_role("button", name="Approve as patient praise").click()
     phone.wait_for_load_state()
-    assert phone.get_by_text("Approved. It is now in their recognition feed.").is_visible()
+    expect(phone.get_by_text("Approved. It is now in their recognition feed.")).to_be_visible()
     assert phone.locator("li.queue__item", has_text=PRAISE).count() == 0
     sign_out(phone)
 
@@ -55,14 +56,14 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     sign_in(phone, live_server, NURSE[1], NURSE[2])
     phone.goto(live_server("/"))
     recent = phone.get_by_role("region", name="Recent recognition for you")
-    assert recent.get_by_text(PRAISE).is_visible()
+    expect(recent.get_by_text(PRAISE)).to_be_visible()
     assert "A patient" in recent.inner_text() and "07700" not in recent.inner_text()
     assert "Sophie" not in recent.inner_text()
     check_accessibility(phone)
     screenshot(phone, "recognition-home-nurse-phone")
     phone.goto(live_server("/recognition/"))
     card = phone.locator("article.recognition", has_text=PRAISE).first
-    assert card.is_visible()
+    expect(card).to_be_visible()
     text = card.inner_text()
     assert "Patient praise" in text and "A patient thanked" in text and "Amara Okafor" in text
     assert "07700" not in text and "Sophie" not in text and "<script>alert(1)</script>" in text  # shown, not run
@@ -71,19 +72,18 @@ def test_patient_praise_reaches_the_named_nurse(live_server, phone):
     screenshot(phone, "recognition-feed-nurse-phone")
     phone.get_by_role("link", name="Received").click()
     phone.wait_for_load_state()
-    assert phone.get_by_text(PRAISE).first.is_visible()
+    expect(phone.get_by_text(PRAISE).first).to_be_visible()
     check_accessibility(phone)
     screenshot(phone, "recognition-received-nurse-phone")
 
 
 def test_nurse_finds_and_ticks_colleagues_with_the_keyboard_on_a_phone(live_server, phone):
-    from playwright.sync_api import expect
 
     sign_in(phone, live_server, NURSE[1], NURSE[2])
     phone.goto(live_server("/recognition/new"))
     picker = phone.get_by_role("group", name="Who are you recognising?")
     search = phone.get_by_label("Find a colleague by name or ward")
-    assert search.is_visible()  # the script revealed the search box
+    expect(search).to_be_visible()  # the script revealed the search box
     # Her own ward is open; the others are closed until searched.
     groups = picker.locator("details")
     assert groups.first.evaluate("el => el.open") and not groups.nth(1).evaluate("el => el.open")
@@ -110,12 +110,12 @@ def test_nurse_finds_and_ticks_colleagues_with_the_keyboard_on_a_phone(live_serv
     second = picker.locator("input[type=checkbox]:visible").first
     second.check()
     search.fill("")
-    assert picker.get_by_role("checkbox", name="Grace Whitfield").is_visible()  # her ward opens again
+    expect(picker.get_by_role("checkbox", name="Grace Whitfield")).to_be_visible()  # her ward opens again
     phone.get_by_label("What did they do?").fill("Stayed late to help me with a deteriorating patient.")
     phone.get_by_label("Teamwork").check()
     phone.get_by_role("button", name="Send recognition").click()
     phone.wait_for_load_state()
-    assert phone.get_by_text("Thank you. Your recognition has been sent.").is_visible()
+    expect(phone.get_by_text("Thank you. Your recognition has been sent.")).to_be_visible()
     card = phone.locator("article.recognition", has_text="Stayed late to help me").first
     assert "Grace Whitfield" in card.inner_text()
 
@@ -130,6 +130,6 @@ def test_manager_pages_on_desktop(live_server, desktop):
     desktop.goto(live_server("/recognition/feedback"))
     desktop.get_by_role("link", name="Feedback poster for Ward 7 – Acute Medicine").click()
     desktop.wait_for_load_state()
-    assert desktop.locator("svg.poster__qr").is_visible()
+    expect(desktop.locator("svg.poster__qr")).to_be_visible()
     check_accessibility(desktop)
     screenshot(desktop, "recognition-poster-desktop")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.demo import DEMO_LOGINS
@@ -49,7 +50,7 @@ def test_leave_optimise_publish_then_the_nurse_sees_it_on_her_phone_and_calendar
     phone.get_by_label("First day").fill(leave_day.isoformat())
     phone.get_by_label("Last day").fill(leave_day.isoformat())
     phone.get_by_role("button", name="Request leave").click()
-    phone.wait_for_load_state()
+    expect(phone.get_by_text("requested. Your ward manager will decide.")).to_be_visible()
     sign_out(phone)
 
     # The manager approves it, then optimises the period.
@@ -59,26 +60,25 @@ def test_leave_optimise_publish_then_the_nurse_sees_it_on_her_phone_and_calendar
     assert leave_id is not None, "the leave request was not saved"
     desktop.goto(live_server(f"/scheduling/leave/{leave_id}"))
     desktop.get_by_role("button", name="Approve leave").click()
-    desktop.wait_for_load_state()
+    expect(desktop.get_by_text("approved.").first).to_be_visible()
 
     desktop.goto(live_server("/scheduling/rosters"))
     check_accessibility(desktop)
     desktop.goto(live_server(f"/scheduling/periods/{period_id}"))
     desktop.get_by_label("Time limit (seconds)").fill("8")
     desktop.get_by_role("button", name="Optimise").click()
-    desktop.wait_for_load_state()
-    assert "/scheduling/runs/" in desktop.url
+    desktop.wait_for_url("**/scheduling/runs/**")
     check_accessibility(desktop)
     screenshot(desktop, "scheduling-run-progress-desktop")
     _wait_for_run(desktop)
-    assert desktop.get_by_role("heading", name="Score over time").is_visible()
+    expect(desktop.get_by_role("heading", name="Score over time")).to_be_visible()
     check_accessibility(desktop)
     screenshot(desktop, "scheduling-run-finished-desktop")
 
     desktop.get_by_role("link", name="Review the draft").click()
     desktop.wait_for_load_state()
-    assert desktop.get_by_role("heading", name="Shifts").is_visible()
-    assert desktop.get_by_text("all met").is_visible()  # the optimiser's draft keeps every hard rule
+    expect(desktop.get_by_role("heading", name="Shifts")).to_be_visible()
+    expect(desktop.get_by_text("all met")).to_be_visible()  # the optimiser's draft keeps every hard rule
     check_accessibility(desktop)
     screenshot(desktop, "scheduling-draft-review-desktop")
     with app.app_context():
@@ -91,8 +91,8 @@ def test_leave_optimise_publish_then_the_nurse_sees_it_on_her_phone_and_calendar
     desktop.get_by_label("Note for the version history").fill("Browser test publish")
     desktop.get_by_role("button", name=re.compile(r"Publish version \d+")).click()
     desktop.wait_for_load_state()
-    assert desktop.get_by_text("published; staff have been notified").is_visible()
-    assert desktop.get_by_text("Current version").is_visible()
+    expect(desktop.get_by_text("published; staff have been notified")).to_be_visible()
+    expect(desktop.get_by_text("Current version")).to_be_visible()
     check_accessibility(desktop)
     sign_out(desktop)
 
@@ -100,7 +100,7 @@ def test_leave_optimise_publish_then_the_nurse_sees_it_on_her_phone_and_calendar
     sign_in(phone, live_server, NURSE[1], NURSE[2])
     phone.goto(live_server("/scheduling/my/roster"))
     first = mine[0]
-    assert phone.get_by_text(re.compile(first.strftime("%-d %b"))).first.is_visible()
+    expect(phone.get_by_text(re.compile(first.strftime("%-d %b"))).first).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "scheduling-my-roster-after-publish-phone")
     phone.goto(live_server("/scheduling/my/calendar"))
@@ -139,12 +139,12 @@ def test_manager_records_a_sick_call_and_publishes_the_repair(live_server, deskt
     desktop.get_by_role("link", name="Review the draft").click()
     desktop.wait_for_load_state()
     changes = desktop.get_by_role("heading", name=re.compile(f"Changes from published version {before_number}"))
-    assert changes.is_visible()
-    assert desktop.locator("#changes").get_by_text(name).first.is_visible()
+    expect(changes).to_be_visible()
+    expect(desktop.locator("#changes").get_by_text(name).first).to_be_visible()
     screenshot(desktop, "scheduling-sick-call-diff-desktop")
     desktop.get_by_role("button", name=re.compile(r"Publish version \d+")).click()
     desktop.wait_for_load_state()
-    assert desktop.get_by_text(f"Version {before_number + 1} published").is_visible()
+    expect(desktop.get_by_text(f"Version {before_number + 1} published")).to_be_visible()
     with app.app_context():
         period = db.session.get(RosterPeriod, current_id)
         after = services.roster_cells(services.current_published_roster(period))
