@@ -22,7 +22,7 @@ from solver.formats.curtois import read_instance
 from solver.lns import _Clock, _Handover, _Incumbent, _RootWatch, _Search, _Shared
 from solver.model import add_fairness_tie_break, build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
-from solver.domain import CoverRequirement, Fairness
+from solver.domain import CoverRequirement, Fairness, Request, RequestKind
 from tests.solver.helpers import ward
 from tests.solver.test_properties import tiny_problems
 
@@ -721,3 +721,38 @@ def test_a_whole_model_with_a_tie_break_shares_its_objective_and_bound_unscaled(
     assert check.is_valid and check.objective == shared.objective == 100
     assert shared.exact == (status is Status.OPTIMAL)
     assert shared.bound <= 100
+
+
+def test_an_escape_step_loses_shortfall_even_at_a_higher_cost_and_is_not_offered():
+    # Covering Wednesday's early costs the nurse's day-off wish (150), more than the
+    # missing shift (100): the incumbent, short there, is the optimum, and no ordinary
+    # step would leave it.  An escape must lose the shortfall whatever that costs.
+    problem = ward(staff=1, cover=(CoverRequirement(2, "E", ideal=1, under_weight=100),),
+                   requests=(Request("n0", 2, None, 150, RequestKind.OFF),))
+    model, shared, search = make_search(problem)
+    empty = _Incumbent(frozenset(), 1)
+    assert validate(problem, keys_to_roster(model, empty.keys)).objective == 100
+    escaped = search._escape(empty)
+    assert escaped is not None
+    keys, value = escaped
+    check = validate(problem, keys_to_roster(model, keys))
+    assert check.is_valid and check.objective == value == 150
+    assert (0, 2, 0) in keys  # the early on Wednesday is worked
+    assert search.counts["escapes_found"] == 1
+    assert shared.keys is None  # nothing offered: the escape is worse than where it began
+    # With no shortfall left there is nothing to escape from.
+    assert search._escape(_Incumbent(keys, 1)) is None
+
+
+def test_an_excursion_never_replaces_the_incumbent_with_a_worse_roster(monkeypatch):
+    monkeypatch.setattr(lns, "ESCAPE_AFTER", 1)
+    problem = ward(staff=1, cover=(CoverRequirement(2, "E", ideal=1, under_weight=100),),
+                   requests=(Request("n0", 2, None, 150, RequestKind.OFF),))
+    options = SolveOptions(time_limit_s=1.5, workers=1, explain=False)
+    model = build_model(problem)
+    shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+    search = _Search(model, options, shared, _Clock(options), 1)
+    shared.offer(frozenset(), 100)
+    search.improve()
+    assert search.counts["escapes_found"] >= 1  # it did go on from the 150 roster
+    assert shared.objective == 100 and shared.keys == frozenset()
