@@ -1104,9 +1104,7 @@ class _Search:
         """
         width = min(self.n_days, ESCAPE_DAYS)
         short = [slot for need, slot in zip(self.problem.cover, self.need_slot)
-                 if need.under_weight and need.ideal > sum(
-                     1 for i in inc.on_slot.get(slot, ())
-                     if need.skill is None or need.skill in self.skills[i])]
+                 if need.under_weight and self._cover(need, slot, inc) < need.ideal]
         if not short:
             return None
         day = self.rng.choice(short)[0]
@@ -1189,12 +1187,16 @@ class _Search:
             return list(range(self.n_staff))
         return self.rng.sample(range(self.n_staff), most)
 
+    def _cover(self, need, slot: tuple[int, int], inc: _Incumbent) -> int:
+        """How many on the incumbent's ``slot`` count towards ``need`` (its skill)."""
+        return sum(1 for i in inc.on_slot.get(slot, ())
+                   if need.skill is None or need.skill in self.skills[i])
+
     def _bad_slot(self, inc: _Incumbent) -> tuple[int, int] | None:
         """A (day, shift) whose cover is short of or over its ideal, at random."""
         bad = []
         for need, slot in zip(self.problem.cover, self.need_slot):
-            have = sum(1 for i in inc.on_slot.get(slot, ())
-                       if need.skill is None or need.skill in self.skills[i])
+            have = self._cover(need, slot, inc)
             if (have < need.ideal and need.under_weight) or (have > need.ideal and need.over_weight):
                 bad.append(slot)
         return self.rng.choice(bad) if bad else None
