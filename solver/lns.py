@@ -154,7 +154,9 @@ WHOLE_MODEL_VARIABLES = 2_000
 # until its requests are re-optimised.  8 at 60 s, seeds 0-17: within 2 % of the best
 # known in 8 runs against 3 without escapes (one machine, 2026-12-07).  Below 9's size
 # (2,912), which ended a shortfall above its optimum (539) in one run of four with them
-# and at 439 in every run before.
+# and at 439 in every run before.  Not on 15 either (300 s, escapes up to 10,000 shift
+# variables and 10 s each, seeds 0-2: 3,857, 3,962 and 4,044 against 3,878, 3,862 and
+# 4,136 without): its escapes mostly prove their window infeasible, at 2-5 s each.
 ESCAPE_AFTER = 10
 ESCAPE_VARIABLES = 2_500
 ESCAPE_DAYS = 12
@@ -823,6 +825,7 @@ class _Search:
         # Guided steps free more people than deep ones, each limited to their support.
         self.limits["guided"] = self.limits["deep"]
         self.counts = {"sub_models": 0, "construct_s": 0.0, "escapes": 0, "escapes_found": 0}
+        self.escapes_infeasible: set[tuple[int, int]] = set()  # (incumbent version, window start)
         self.by_kind = {kind: [0, 0, 0.0] for kind in self.KINDS}  # steps, gain, seconds
 
     # -- set-up ----------------------------------------------------------------------------
@@ -1048,8 +1051,10 @@ class _Search:
                     value, exact = excursion[1], True
             if escapes and excursion is None and stale >= ESCAPE_AFTER and value is not None:
                 stale = 0
-                escaped = self._escape(inc)
-                if escaped is not None:
+                escaped = self._escape(inc, version)
+                if escaped is not None and escaped[1] < value:
+                    shared.offer(*escaped)  # better at once: the search goes on from it
+                elif escaped is not None:
                     excursion = [escaped[0], escaped[1], ESCAPE_STEPS]
                     inc, value = _Incumbent(escaped[0], self.n_staff), escaped[1]
                 continue
@@ -1095,14 +1100,17 @@ class _Search:
                 self.size[kind] = max(1.0, size * 0.85)
             self.credit[kind] = max(0.3, self.credit[kind] * 0.95)
 
-    def _escape(self, inc: _Incumbent) -> tuple[frozenset, int] | None:
+    def _escape(self, inc: _Incumbent, version: int = -1) -> tuple[frozenset, int] | None:
         """Everybody over ``ESCAPE_DAYS`` days around a short slot, required to lose some
         cover shortfall whatever else that costs; the roster found, with its value (by
         the validator), or None (no shortfall there, or none that can be lost in time).
 
         Within that, the sub-model minimises the objective as any step does, so the
         roster is the cheapest with less shortfall in the window: usually worse than
-        the incumbent, which is why it starts an excursion and is not offered.
+        the incumbent, which is why it starts an excursion (the caller offers it only
+        when it is better).  A window proven infeasible from the incumbent of
+        ``version`` is not tried again from that incumbent: the sub-model would be the
+        same (on Curtois 15 such proofs took 2-5 s each and came up again and again).
         """
         width = min(self.n_days, ESCAPE_DAYS)
         short = [slot for need, slot in zip(self.problem.cover, self.need_slot)
@@ -1111,6 +1119,8 @@ class _Search:
             return None
         day = self.rng.choice(short)[0]
         start = max(0, min(self.n_days - width, day - self.rng.randrange(width)))
+        if (version, start) in self.escapes_infeasible:
+            return None
         people = self._everybody()
         sub = build_model(self.problem, restriction=self.restriction(
             people, inc, window=(start, start + width)))
@@ -1133,6 +1143,8 @@ class _Search:
         self.counts["escapes"] += 1
         if _DEBUG:
             print(f"escape days {start}-{start + width - 1} shortfall {now}: {status.name}", flush=True)
+        if status is Status.INFEASIBLE and version >= 0:
+            self.escapes_infeasible.add((version, start))
         if not status.has_roster:
             return None
         freed = set(people)

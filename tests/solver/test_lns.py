@@ -23,7 +23,7 @@ from solver.lns import _Clock, _Handover, _Incumbent, _RootWatch, _Search, _Shar
 from solver.model import add_fairness_tie_break, build_model
 from solver.solve import ProgressTracker, keys_to_roster, penalty_items, roster_keys
 from solver.domain import CoverRequirement, Fairness, Request, RequestKind
-from tests.solver.helpers import ward
+from tests.solver.helpers import person, ward
 from tests.solver.test_properties import tiny_problems
 
 OPTIONS = SolveOptions(time_limit_s=30, workers=1, explain=False)
@@ -756,3 +756,40 @@ def test_an_excursion_never_replaces_the_incumbent_with_a_worse_roster(monkeypat
     search.improve()
     assert search.counts["escapes_found"] >= 1  # it did go on from the 150 roster
     assert shared.objective == 100 and shared.keys == frozenset()
+
+
+def test_an_escape_that_is_better_at_once_is_offered_at_once(monkeypatch):
+    # Nothing stands in the way of covering Wednesday's early: the escape's roster is
+    # better than the incumbent, which must not wait for a later step to offer it (the
+    # ordinary steps here never gain, so only an immediate offer can reach 0).
+    monkeypatch.setattr(lns, "ESCAPE_AFTER", 1)
+    problem = ward(staff=1, cover=(CoverRequirement(2, "E", ideal=1, under_weight=100),))
+    options = SolveOptions(time_limit_s=1.0, workers=1, explain=False)
+    model = build_model(problem)
+    shared = _Shared(ProgressTracker(time.perf_counter(), None), None)
+    search = _Search(model, options, shared, _Clock(options), 1)
+    monkeypatch.setattr(search, "sub_solve",
+                        lambda *args, **kwargs: (Status.UNKNOWN, None, None, None))
+    shared.offer(frozenset(), 100)
+    search.improve()
+    assert search.counts["escapes_found"] >= 1
+    assert shared.objective == 0 and (0, 2, 0) in shared.keys
+    check = validate(problem, keys_to_roster(model, shared.keys))
+    assert check.is_valid and check.objective == 0
+
+
+def test_a_window_proven_infeasible_is_not_tried_again_from_the_same_incumbent():
+    # The only nurse is on leave on Wednesday: no roster covers its early, so an escape
+    # around it is infeasible, and solving it again from the same incumbent would only
+    # prove that again.
+    nurse = person("n0", unavailable_days=frozenset({2}))
+    problem = ward(staff=(nurse,), num_days=3,
+                   cover=(CoverRequirement(2, "E", ideal=1, under_weight=100),))
+    _, _, search = make_search(problem)
+    empty = _Incumbent(frozenset(), 1)
+    assert search._escape(empty, version=3) is None
+    assert search.counts["escapes"] == 1
+    assert search._escape(empty, version=3) is None
+    assert search.counts["escapes"] == 1  # not solved again
+    assert search._escape(empty, version=4) is None  # a new incumbent: tried again
+    assert search.counts["escapes"] == 2
