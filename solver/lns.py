@@ -1100,7 +1100,7 @@ class _Search:
                 self.size[kind] = max(1.0, size * 0.85)
             self.credit[kind] = max(0.3, self.credit[kind] * 0.95)
 
-    def _escape(self, inc: _Incumbent, version: int = -1) -> tuple[frozenset, int] | None:
+    def _escape(self, inc: _Incumbent, version: int) -> tuple[frozenset, int] | None:
         """Everybody over ``ESCAPE_DAYS`` days around a short slot, required to lose some
         cover shortfall whatever else that costs; the roster found, with its value (by
         the validator), or None (no shortfall there, or none that can be lost in time).
@@ -1143,7 +1143,7 @@ class _Search:
         self.counts["escapes"] += 1
         if _DEBUG:
             print(f"escape days {start}-{start + width - 1} shortfall {now}: {status.name}", flush=True)
-        if status is Status.INFEASIBLE and version >= 0:
+        if status is Status.INFEASIBLE:
             self.escapes_infeasible.add((version, start))
         if not status.has_roster:
             return None

@@ -732,7 +732,7 @@ def test_an_escape_step_loses_shortfall_even_at_a_higher_cost_and_is_not_offered
     model, shared, search = make_search(problem)
     empty = _Incumbent(frozenset(), 1)
     assert validate(problem, keys_to_roster(model, empty.keys)).objective == 100
-    escaped = search._escape(empty)
+    escaped = search._escape(empty, version=0)
     assert escaped is not None
     keys, value = escaped
     check = validate(problem, keys_to_roster(model, keys))
@@ -741,7 +741,7 @@ def test_an_escape_step_loses_shortfall_even_at_a_higher_cost_and_is_not_offered
     assert search.counts["escapes_found"] == 1
     assert shared.keys is None  # nothing offered: the escape is worse than where it began
     # With no shortfall left there is nothing to escape from.
-    assert search._escape(_Incumbent(keys, 1)) is None
+    assert search._escape(_Incumbent(keys, 1), version=1) is None
 
 
 def test_an_excursion_never_replaces_the_incumbent_with_a_worse_roster(monkeypatch):
