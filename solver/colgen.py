@@ -55,8 +55,18 @@ COUPLING_RULES = {names.COVER_UNDER, names.COVER_OVER, names.FAIRNESS}
 EXACT_RULES = {names.SHIFT_ON_REQUEST, names.SHIFT_OFF_REQUEST, names.MINIMAL_CHANGE}
 # A pricing problem has this long at most; the pricing parameters (full LP, no probing or
 # symmetry detection) cut one person's 56-day pricing on Curtois 17 from 1.25 s to 0.12 s.
+# Without Chvátal-Gomory and MIR cuts, and with the LP's constraints added at once rather
+# than lazily, the pricing of every fourth person at the same duals (the 20th iteration)
+# takes 0.9-1.3 s instead of 2.2-2.6 s on Curtois 19, 1.0 s instead of 1.8-2.3 s on 15 and
+# 0.21 s instead of 0.35-0.52 s on 12 (on 13, at the 40th, without those cuts: 1.4-1.8 s
+# instead of 2.4-3.9 s), and the standalone roots converge sooner: 8 at 10.5 s instead of
+# 18.1 s, 12 at 30 s instead of 38 s, 15 at 94 s instead of 132 s, 13 at 154 s instead of
+# 235 s, 19 at 204 s where it had not by 300 s.  (No cuts at all is as fast on 12, 13 and
+# 15 but slower on 19.)
 PRICING_LIMIT_S = 2.0
-PRICING_PARAMETERS = {"linearization_level": 2, "cp_model_probing_level": 0, "symmetry_level": 0}
+PRICING_PARAMETERS = {"linearization_level": 2, "cp_model_probing_level": 0, "symmetry_level": 0,
+                      "add_cg_cuts": False, "add_mir_cuts": False,
+                      "add_lp_constraints_lazily": False}
 # Columns kept per person and pricing call (each improving solution CP-SAT finds).
 COLUMNS_PER_PRICING = 3
 # Weight of the stabilisation centre in the duals priced (0: plain column generation).
