@@ -156,7 +156,7 @@ WHOLE_MODEL_VARIABLES = 2_000
 # (2,912), which ended a shortfall above its optimum (539) in one run of four with them
 # and at 439 in every run before.  Not on 15 either (300 s, escapes up to 10,000 shift
 # variables and 10 s each, seeds 0-2: 3,857, 3,962 and 4,044 against 3,878, 3,862 and
-# 4,136 without): its escapes mostly prove their window infeasible, at 2-5 s each.
+# 4,136 without): its escapes mostly prove their window infeasible, at 0.2-5 s each.
 ESCAPE_AFTER = 10
 ESCAPE_VARIABLES = 2_500
 ESCAPE_DAYS = 12
@@ -1110,7 +1110,7 @@ class _Search:
         the incumbent, which is why it starts an excursion (the caller offers it only
         when it is better).  A window proven infeasible from the incumbent of
         ``version`` is not tried again from that incumbent: the sub-model would be the
-        same (on Curtois 15 such proofs took 2-5 s each and came up again and again).
+        same (on Curtois 15 such proofs took 0.2-5 s each and came up again and again).
         """
         width = min(self.n_days, ESCAPE_DAYS)
         short = [slot for need, slot in zip(self.problem.cover, self.need_slot)
