@@ -62,11 +62,16 @@ EXACT_RULES = {names.SHIFT_ON_REQUEST, names.SHIFT_OFF_REQUEST, names.MINIMAL_CH
 # instead of 2.4-3.9 s), and the standalone roots converge sooner: 8 at 10.5 s instead of
 # 18.1 s, 12 at 30 s instead of 38 s, 15 at 94 s instead of 132 s, 13 at 154 s instead of
 # 235 s, 19 at 204 s where it had not by 300 s.  (No cuts at all is as fast on 12, 13 and
-# 15 but slower on 19.)
+# 15 but slower on 19.)  But some people's pricing is slow without those cuts: on Curtois 9
+# twelve of them ran into the 2-s limit from the 8th iteration on, and its root, which
+# converges in 7-9 s with the cuts, had not by 60 s.  So a person's pricing is first tried
+# lean, for LEAN_LIMIT_S at most; if that does not prove its optimum it is solved again at
+# once with the cuts, and that person's pricing keeps them from then on.
 PRICING_LIMIT_S = 2.0
 PRICING_PARAMETERS = {"linearization_level": 2, "cp_model_probing_level": 0, "symmetry_level": 0,
-                      "add_cg_cuts": False, "add_mir_cuts": False,
                       "add_lp_constraints_lazily": False}
+LEAN_PARAMETERS = {"add_cg_cuts": False, "add_mir_cuts": False}
+LEAN_LIMIT_S = 0.5
 # Columns kept per person and pricing call (each improving solution CP-SAT finds).
 COLUMNS_PER_PRICING = 3
 # Weight of the stabilisation centre in the duals priced (0: plain column generation).
@@ -99,6 +104,9 @@ class _Person:
         restriction = Restriction(people=(i,), cover=(), coupling=False)
         self.model = m = build_model(problem, restriction=restriction)
         own = [p for p in m.penalties if p.rule not in COUPLING_RULES]
+        # Whether this person's pricing still runs without the costly cuts (see
+        # LEAN_PARAMETERS).
+        self.lean = True
         # Whether every solution's own cost is exact (see EXACT_RULES); the fairness
         # counts always are (sums of shift literals and weekend maxima).
         self.exact = all(p.rule in EXACT_RULES for p in own)
@@ -329,16 +337,25 @@ class ColumnGeneration:
                 error += 0.5 * len(p.keys)
         cp.minimize(objective)
         cp.clear_hints()
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = self.seed
-        solver.parameters.max_time_in_seconds = max(0.05, min(PRICING_LIMIT_S, self.remaining()))
-        for name, value in PRICING_PARAMETERS.items():
-            setattr(solver.parameters, name, value)
-        if gap:
-            solver.parameters.relative_gap_limit = gap
-        collector = _Collector(p)
-        code = solver.solve(cp, collector)
+        while True:
+            lean = p.lean
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            solver.parameters.random_seed = self.seed
+            limit = min(LEAN_LIMIT_S if lean else PRICING_LIMIT_S, self.remaining())
+            solver.parameters.max_time_in_seconds = max(0.05, limit)
+            for name, value in PRICING_PARAMETERS.items():
+                setattr(solver.parameters, name, value)
+            if lean:
+                for name, value in LEAN_PARAMETERS.items():
+                    setattr(solver.parameters, name, value)
+            if gap:
+                solver.parameters.relative_gap_limit = gap
+            collector = _Collector(p)
+            code = solver.solve(cp, collector)
+            if code == cp_model.OPTIMAL or not lean or self.remaining() <= 0:
+                break
+            p.lean = False
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return [], None
         # Unless the person's own costs are all exact, only an optimal solution is sure to

@@ -484,3 +484,22 @@ def test_auto_solves_a_mid_sized_benchmark_ward_with_the_lns_and_proves_it():
     result = solve_checked(problem, time_limit_s=60, workers=2, deterministic=False)
     assert result.stats["strategy"] == "lns" and result.stats["shift_variables"] == 598
     assert result.status is Status.OPTIMAL and result.objective == 1001
+
+
+def test_a_person_whose_lean_pricing_proves_nothing_is_priced_again_with_the_cuts(monkeypatch):
+    problem = soft_ward()
+    values = []
+    monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", False)
+    # Lean pricing as configured, then lean pricing given no time at all, so that it
+    # proves nothing and every person falls back to pricing with the cuts.
+    for lean in (colgen.LEAN_PARAMETERS, {**colgen.LEAN_PARAMETERS, "max_deterministic_time": 0.0}):
+        monkeypatch.setattr(colgen, "LEAN_PARAMETERS", lean)
+        cg = column_generation(problem, 60.0)
+        bounds: list[int] = []
+        assert cg.run_root(bounds.append)
+        assert cg.solve_master()
+        values.append(cg.objective.Value())
+        assert values[-1] - 1 <= max(bounds) <= math.ceil(values[-1])
+        falls_back = "max_deterministic_time" in lean
+        assert all(p.lean is not falls_back for p in cg.people)
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
