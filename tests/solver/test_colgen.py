@@ -238,20 +238,26 @@ def test_instance1_bound_is_below_its_optimum_and_its_support_holds_a_valid_rost
     assert check.is_valid and check.objective >= 607
 
 
+def converged_relaxation(problem) -> tuple[ColumnGeneration, float]:
+    """A root run to convergence, and the master's value, checked against its bound."""
+    cg = column_generation(problem, 60.0)
+    bounds: list[int] = []
+    assert cg.run_root(bounds.append)
+    assert cg.solve_master()
+    value = cg.objective.Value()
+    # At convergence the bound is the relaxation's value, rounded up (less the allowance
+    # for rounding the duals to integers).
+    assert value - 1 <= max(bounds) <= math.ceil(value)
+    return cg, value
+
+
 def test_smoothed_and_plain_column_generation_reach_the_same_relaxation(monkeypatch):
     problem = soft_ward()
     values = []
     monkeypatch.setattr(colgen, "STOP_AT_INTEGER_BOUND", False)
     for smoothing in (0.0, 0.5):
         monkeypatch.setattr(colgen, "SMOOTHING", smoothing)
-        cg = column_generation(problem, 60.0)
-        bounds: list[int] = []
-        assert cg.run_root(bounds.append)
-        assert cg.solve_master()
-        values.append(cg.objective.Value())
-        # At convergence the bound is the relaxation's value, rounded up (less the
-        # allowance for rounding the duals to integers).
-        assert values[-1] - 1 <= max(bounds) <= math.ceil(values[-1])
+        values.append(converged_relaxation(problem)[1])
     assert values[0] == pytest.approx(values[1], abs=1e-6)
 
 
@@ -494,12 +500,8 @@ def test_a_person_whose_lean_pricing_proves_nothing_is_priced_again_with_the_cut
     # proves nothing and every person falls back to pricing with the cuts.
     for lean in (colgen.LEAN_PARAMETERS, {**colgen.LEAN_PARAMETERS, "max_deterministic_time": 0.0}):
         monkeypatch.setattr(colgen, "LEAN_PARAMETERS", lean)
-        cg = column_generation(problem, 60.0)
-        bounds: list[int] = []
-        assert cg.run_root(bounds.append)
-        assert cg.solve_master()
-        values.append(cg.objective.Value())
-        assert values[-1] - 1 <= max(bounds) <= math.ceil(values[-1])
+        cg, value = converged_relaxation(problem)
+        values.append(value)
         falls_back = "max_deterministic_time" in lean
         assert all(p.lean is not falls_back for p in cg.people)
     assert values[0] == pytest.approx(values[1], abs=1e-6)
