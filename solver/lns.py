@@ -142,6 +142,15 @@ EARLY_SUPPORT_GAP = 0.02
 # heaviest columns in 30-s rounds 1,952 and 2,148.  Only after a root that converged or
 # came within EARLY_SUPPORT_GAP of it (see _column_generation).
 SUPPORT_EVERY_WORKER_VARIABLES = 8_000
+# The search alone runs CP-SAT on this many threads more than there are workers, only
+# one of them a full-problem worker.  With as many threads as workers (two), one is the
+# full-LP worker, whose bound nobody needs there, and CP-SAT's LNS, which finds nearly
+# all the better rosters, shares the other with its local search; with a third thread
+# and one full worker, those interleaved subsolvers have two threads, about two thirds
+# of the two cores.  Curtois 13 at 300 s, seeds 0-2 (the same roots): 1,850, 1,848 and
+# 1,554 against 1,945, 1,947 and 2,046; three threads with two full workers: 1,746 and
+# 1,950 (seeds 0, 1).  19, seed 0: 3,168 against 3,171; 12 (60 s) proven optimal.
+SUPPORT_ALONE_EXTRA_THREADS = 1
 # Up to this many shift variables, a stalled support search hands its workers to
 # CP-SAT on the whole model (see _whole_model_search).
 WHOLE_MODEL_VARIABLES = 2_000
@@ -621,7 +630,9 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
     ``SUPPORT_EVERY_WORKER_VARIABLES``) gives its first round the time left, hinted the
     roster of each person's heaviest column instead: far from the incumbent but near the
     relaxation; and with nothing else improving the incumbent meanwhile, a new round
-    would only cost CP-SAT its presolve and what its own LNS has learnt.  Only a roster
+    would only cost CP-SAT its presolve and what its own LNS has learnt.  Alone, CP-SAT
+    also runs one thread more than the workers, for its LNS
+    (``SUPPORT_ALONE_EXTRA_THREADS``).  Only a roster
     better than the incumbent replaces it either way.  The relaxation's support is far
     smaller than the model (Curtois 8: 730-815 of 2,158 shift variables stay free) but mixes
     what the columns hold day by day, which the columns as a whole do not: on Curtois 8,
@@ -660,6 +671,9 @@ def _support_search(model, options, shared, clock, workers, cg, stop, take_incum
         solver = make_solver(options, min(round_s, clock.remaining()), workers=workers,
                              seed=options.seed + 31 + rounds)
         solver.parameters.linearization_level = 2
+        if alone:
+            solver.parameters.num_workers = workers + SUPPORT_ALONE_EXTRA_THREADS
+            solver.parameters.num_full_subsolvers = 1
         with StopWatcher(solver, stop):
             solver.solve(cp, _OfferCallback(model, shared))
         shared.settle(partial(_validated, model))

@@ -378,8 +378,9 @@ def test_a_support_search_alone_starts_from_the_heaviest_columns_with_the_time_l
         monkeypatch, alone):
     """Beside the LNS, each round is hinted the incumbent and lasts its share of the
     time limit; alone, the first round is hinted the roster of each person's heaviest
-    column and may last the time left.  Later rounds are hinted the incumbent.  Either
-    way the incumbent is replaced only by a better, valid roster."""
+    column and may last the time left, on one thread more than the workers, with a
+    single full-problem subsolver.  Later rounds are hinted the incumbent.  Either way
+    the incumbent is replaced only by a better, valid roster."""
     from solver import lns
 
     monkeypatch.setattr(lns, "SUPPORT_ROUND_MIN_S", 0.5)
@@ -387,7 +388,7 @@ def test_a_support_search_alone_starts_from_the_heaviest_columns_with_the_time_l
     first, incumbent = shared.objective, frozenset(shared.keys)
     heaviest = {(i, day, k) for i, column in enumerate(cg.support()[1]) for day, k in column}
     assert heaviest != incumbent
-    hints, limits = [], []
+    hints, limits, solvers = [], [], []
     real_hint, real_solver = lns.hint_shifts, lns.make_solver
 
     def hint_shifts(model, chosen, cp=None):
@@ -396,7 +397,8 @@ def test_a_support_search_alone_starts_from_the_heaviest_columns_with_the_time_l
 
     def make_solver(options, time_limit_s, **kwargs):
         limits.append((time_limit_s, clock.remaining()))
-        return real_solver(options, time_limit_s, **kwargs)
+        solvers.append(real_solver(options, time_limit_s, **kwargs))
+        return solvers[-1]
 
     monkeypatch.setattr(lns, "hint_shifts", hint_shifts)
     monkeypatch.setattr(lns, "make_solver", make_solver)
@@ -409,6 +411,9 @@ def test_a_support_search_alone_starts_from_the_heaviest_columns_with_the_time_l
     if alone:
         assert limits[0][0] == pytest.approx(limits[0][1], abs=0.05) and limits[0][0] > 2.0
     assert all(limit == pytest.approx(min(share, left), abs=0.05) for limit, left in limits[alone:])
+    threads = 1 + lns.SUPPORT_ALONE_EXTRA_THREADS if alone else 1
+    assert all(solver.parameters.num_workers == threads for solver in solvers)
+    assert all(solver.parameters.num_full_subsolvers == (1 if alone else 0) for solver in solvers)
     check = validate(problem, keys_to_roster(model, shared.keys))
     assert check.is_valid and check.objective == shared.objective <= first
 
